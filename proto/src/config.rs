@@ -1,0 +1,94 @@
+//! Roles and limits, fixed when a connection is made.
+
+/// Which end of the connection this is. It decides masking (§5.1: a client masks every
+/// frame it sends, a server never does) and who closes TCP first (§7.1.1).
+///
+/// ```
+/// assert_ne!(rfc6455_proto::Role::Client, rfc6455_proto::Role::Server);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that sent the opening handshake: masks its frames, expects unmasked ones.
+    Client,
+    /// The end that accepted the handshake: expects masked frames, sends unmasked ones.
+    Server,
+}
+
+/// The limits that bound what a peer can make this end buffer.
+///
+/// Each limit is checked *before* the bytes it guards are buffered: a frame header that
+/// declares a payload over [`max_frame_size`](Self::max_frame_size) fails the connection
+/// with 1009 as soon as the header is read.
+///
+/// | limit | default | answer when exceeded |
+/// |---|---|---|
+/// | `max_frame_size` | 16 MiB | close 1009 |
+/// | `max_message_size` | 64 MiB | close 1009 |
+/// | `max_fragments` | 65 536 frames per message | close 1009 |
+///
+/// ```
+/// use rfc6455_proto::Limits;
+/// let limits = Limits::default().max_message_size(1 << 20).max_frame_size(1 << 16);
+/// assert_eq!(limits.message_size_limit(), 1 << 20);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    pub(crate) max_frame_size: u64,
+    pub(crate) max_message_size: u64,
+    pub(crate) max_fragments: u32,
+}
+
+impl Limits {
+    /// Default largest frame payload: 16 MiB.
+    pub const DEFAULT_MAX_FRAME_SIZE: u64 = 16 << 20;
+    /// Default largest message (all fragments together): 64 MiB.
+    pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 << 20;
+    /// Default largest number of frames in one message: 65 536.
+    pub const DEFAULT_MAX_FRAGMENTS: u32 = 65_536;
+
+    /// The largest frame payload accepted, in bytes. Default 16 MiB.
+    ///
+    /// A whole frame may be buffered before it is handed on, so this bounds the read buffer.
+    pub fn max_frame_size(mut self, bytes: u64) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// The largest message accepted, in bytes, all fragments together. Default 64 MiB.
+    pub fn max_message_size(mut self, bytes: u64) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// The largest number of frames one message may be split into. Default 65 536.
+    pub fn max_fragments(mut self, frames: u32) -> Self {
+        self.max_fragments = frames;
+        self
+    }
+
+    /// The configured frame limit.
+    pub fn frame_size_limit(&self) -> u64 {
+        self.max_frame_size
+    }
+
+    /// The configured message limit.
+    pub fn message_size_limit(&self) -> u64 {
+        self.max_message_size
+    }
+
+    /// The configured fragment-count limit.
+    pub fn fragments_limit(&self) -> u32 {
+        self.max_fragments
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
+            max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
+            max_fragments: Self::DEFAULT_MAX_FRAGMENTS,
+        }
+    }
+}
