@@ -1,0 +1,63 @@
+//! Echo server: every text message comes back as text, every binary one as binary.
+//!
+//! ```sh
+//! cargo run --example echo-server -- --port 8081 --timeout 300
+//! ```
+//! Prints each connection's id, the messages, and the peer's close status and reason.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use clap::Parser;
+use rfc6455::{Message, ServerOptions, serve};
+
+#[derive(Parser)]
+struct Args {
+    /// TCP port to listen on.
+    #[arg(long, default_value_t = 8081)]
+    port: u16,
+    /// Idle timeout in seconds (close a connection that sends nothing for this long).
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let options = ServerOptions::default()
+        .port(args.port)
+        .idle_timeout(Some(Duration::from_secs(args.timeout)));
+    let server = serve(options, |mut ws| async move {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        println!("[{id}] connected: {}", ws.handshake().request_line());
+        while let Some(result) = ws.recv().await {
+            match result {
+                Ok(msg) => {
+                    match &msg {
+                        Message::Text(text) => println!("[{id}] text: {text}"),
+                        Message::Binary(data) => println!("[{id}] binary: {} bytes", data.len()),
+                    }
+                    if ws.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    println!("[{id}] error: {e}");
+                    break;
+                }
+            }
+        }
+        println!(
+            "[{id}] closed: status {} reason {:?}",
+            ws.close_code().map_or(1006, |c| c.as_u16()),
+            ws.close_reason()
+        );
+    })
+    .await?;
+    println!("echo server listening on ws://localhost:{}/", server.local_addr().port());
+    tokio::signal::ctrl_c().await?;
+    server.stop().await;
+    Ok(())
+}

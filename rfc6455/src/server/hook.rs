@@ -1,0 +1,112 @@
+//! The handshake hook's view of an upgrade request, and how it refuses one.
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use rfc6455_proto::handshake::ClientOffer;
+
+/// An opening handshake in progress, as a handshake hook sees it: the request, the
+/// client's offers, and the response headers and subprotocol the hook chooses.
+///
+/// ```
+/// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+/// if hs.offered_subprotocols().iter().any(|p| p == "chat") {
+///     hs.accept_subprotocol("chat");
+/// }
+/// hs.headers_mut().insert("x-server", http::HeaderValue::from_static("rfc6455"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Handshake<'a> {
+    pub(crate) request: &'a Request<()>,
+    pub(crate) offer: &'a ClientOffer,
+    pub(crate) headers: HeaderMap,
+    pub(crate) subprotocol: Option<String>,
+}
+
+impl<'a> Handshake<'a> {
+    pub(crate) fn new(request: &'a Request<()>, offer: &'a ClientOffer) -> Self {
+        Self { request, offer, headers: HeaderMap::new(), subprotocol: None }
+    }
+
+    /// The upgrade request (its body is never read).
+    pub fn request(&self) -> &Request<()> {
+        self.request
+    }
+
+    /// The subprotocols the client offered, in its order of preference.
+    pub fn offered_subprotocols(&self) -> &[String] {
+        self.offer.subprotocols()
+    }
+
+    /// Answer with `protocol` in `Sec-WebSocket-Protocol`. Returns `false` (and changes
+    /// nothing) if the client did not offer it: RFC 6455 §4.2.2 allows only an offered one.
+    pub fn accept_subprotocol(&mut self, protocol: &str) -> bool {
+        if self.offer.subprotocols().iter().any(|p| p == protocol) {
+            self.subprotocol = Some(protocol.to_owned());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The subprotocol chosen so far.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    /// Extra headers for the 101 response.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+}
+
+/// A handshake hook's refusal: the HTTP response sent instead of 101.
+///
+/// ```
+/// use rfc6455::Rejection;
+/// let r = Rejection::new(http::StatusCode::FORBIDDEN, "not you");
+/// assert_eq!(r.status(), http::StatusCode::FORBIDDEN);
+/// let r: Rejection = http::StatusCode::NOT_FOUND.into();
+/// assert_eq!(r.status().as_u16(), 404);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Rejection {
+    /// Refuse with `status` and a plain-text `body`.
+    pub fn new(status: StatusCode, body: impl Into<Bytes>) -> Self {
+        Self { status, headers: HeaderMap::new(), body: body.into() }
+    }
+
+    /// Add a response header (e.g. `WWW-Authenticate` with a 401).
+    pub fn with_header(mut self, name: http::header::HeaderName, value: http::HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(crate) fn into_response(self) -> Response<Bytes> {
+        let mut response = Response::new(self.body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response.headers_mut().entry(http::header::CONTENT_TYPE).or_insert(
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+}
+
+impl From<StatusCode> for Rejection {
+    fn from(status: StatusCode) -> Self {
+        let reason = status.canonical_reason().unwrap_or("refused");
+        Self::new(status, format!("{reason}\n"))
+    }
+}

@@ -1,0 +1,453 @@
+//! Listening, accepting, and serving each TCP connection with hyper.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rfc6455_proto::handshake;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use super::hook::{Handshake, Rejection};
+use super::upgrade::websocket_from_upgraded;
+use crate::config::Config;
+use crate::info::HandshakeInfo;
+use crate::socket::{StopSignal, WebSocket};
+
+/// Where and how a server listens, and the settings of its connections.
+///
+/// | option | default |
+/// |---|---|
+/// | [`listen_addr`](Self::listen_addr) | `0.0.0.0` (all IPv4 interfaces); `::` for IPv6 |
+/// | [`port`](Self::port) | 0 (the OS picks a free port; see [`ServerHandle::local_addr`]) |
+/// | [`backlog`](Self::backlog) | 511 |
+/// | [`handshake_timeout`](Self::handshake_timeout) | 60 s to receive the request head |
+/// | [`max_header_size`](Self::max_header_size) | 16 KiB (answered with 431 beyond) |
+/// | [`stop_timeout`](Self::stop_timeout) | 5 s for connections to close on `stop` |
+/// | [`config`](Self::config) | [`Config::default`]: limits, idle timeout 300 s, … |
+///
+/// ```
+/// use std::time::Duration;
+/// let options = rfc6455::ServerOptions::default()
+///     .port(8081)
+///     .listen_addr("127.0.0.1".parse().unwrap())
+///     .handshake_timeout(Duration::from_secs(10));
+/// assert_eq!(options.port_value(), 8081);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    pub(crate) listen_addr: IpAddr,
+    pub(crate) port: u16,
+    pub(crate) backlog: u32,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) max_header_size: usize,
+    pub(crate) stop_timeout: Duration,
+    pub(crate) config: Config,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            listen_addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+            backlog: 511,
+            handshake_timeout: Duration::from_secs(60),
+            max_header_size: 16 * 1024,
+            stop_timeout: Duration::from_secs(5),
+            config: Config::default(),
+        }
+    }
+}
+
+impl ServerOptions {
+    /// The address to listen on: an IPv4 or IPv6 address, or an unspecified one for all
+    /// interfaces. Default `0.0.0.0`.
+    pub fn listen_addr(mut self, addr: IpAddr) -> Self {
+        self.listen_addr = addr;
+        self
+    }
+
+    /// The TCP port; 0 lets the OS pick a free one. Default 0.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The listen backlog (the original's `#:max-waiting`). Default 511.
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// How long a new connection may take to send its request head (the original's
+    /// `#:initial-connection-timeout`). Default 60 s.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The largest request head accepted, in bytes (at least 8 KiB). Default 16 KiB.
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.max_header_size = bytes;
+        self
+    }
+
+    /// How long [`ServerHandle::stop`] waits for connections to close before ending them.
+    /// Default 5 s.
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// Settings of every connection (limits, idle timeout, buffers).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The idle timeout of every connection; shorthand for a [`Config`] change.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config = self.config.idle_timeout(timeout);
+        self
+    }
+
+    /// The port set.
+    pub fn port_value(&self) -> u16 {
+        self.port
+    }
+}
+
+/// What a server does with an upgrade request: the hook and handler, type-erased.
+pub(crate) trait Endpoint: Send + Sync + 'static {
+    /// Answer `req`; on success, spawn the connection's task.
+    fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>>;
+}
+
+/// What the accept loop knows about one TCP connection.
+pub(crate) struct ConnContext {
+    pub(crate) config: Config,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) peer_addr: Option<SocketAddr>,
+    pub(crate) registry: Arc<Registry>,
+}
+
+pub(crate) struct App<K, H> {
+    hook: K,
+    handler: Arc<H>,
+}
+
+impl<K, H> App<K, H> {
+    pub(crate) fn new(hook: K, handler: H) -> Self {
+        Self { hook, handler: Arc::new(handler) }
+    }
+}
+
+impl<K, St, H, F> Endpoint for App<K, H>
+where
+    K: Fn(&mut Handshake<'_>) -> Result<St, Rejection> + Send + Sync + 'static,
+    St: Send + 'static,
+    H: Fn(WebSocket, St) -> F + Send + Sync + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>> {
+        let handler = self.handler.clone();
+        accept(req, ctx, |hs| (self.hook)(hs), move |ws, state| handler(ws, state))
+    }
+}
+
+/// The common upgrade path: check, run the hook, answer 101, spawn the handler.
+pub(crate) fn accept<St, F>(
+    mut req: Request<Incoming>,
+    ctx: &ConnContext,
+    hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
+    handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
+) -> Response<Full<Bytes>>
+where
+    St: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    if !handshake::is_upgrade_request(&req) {
+        return plain_http_answer();
+    }
+    let offer = match handshake::check_request(&req) {
+        Ok(offer) => offer,
+        Err(e) => return full(handshake::reject(&e).map(Bytes::from)),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let (parts, _body) = req.into_parts();
+    let request = Request::from_parts(parts, ());
+    let mut hs = Handshake::new(&request, &offer);
+    let state = match hook(&mut hs) {
+        Ok(state) => state,
+        Err(rejection) => return full(rejection.into_response()),
+    };
+    let Handshake { headers, subprotocol, .. } = hs;
+    let mut response = offer.response(subprotocol.as_deref());
+    for (name, value) in &headers {
+        response.headers_mut().append(name, value.clone());
+    }
+    let mut info = HandshakeInfo::from_request(&request);
+    info.subprotocol = subprotocol;
+    info.response_headers = response.headers().clone();
+    info.local_addr = ctx.local_addr;
+    info.peer_addr = ctx.peer_addr;
+    let config = ctx.config;
+    let registry = ctx.registry.clone();
+    let stop = Arc::new(StopSignal::default());
+    let fut = {
+        let stop = stop.clone();
+        async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let mut ws = websocket_from_upgraded(upgraded, config, info);
+                    ws.set_stop_signal(stop);
+                    Some(ws)
+                }
+                Err(e) => {
+                    tracing::debug!("upgrade failed: {e}");
+                    None
+                }
+            }
+        }
+    };
+    // Spawn before answering: hyper hands the connection over only after the 101 is sent.
+    let handler_fut = handler_after(fut, handler, state);
+    registry.spawn(Some(stop), handler_fut);
+    let (parts, ()) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+async fn handler_after<St, F>(
+    ws: impl Future<Output = Option<WebSocket>>,
+    handler: impl FnOnce(WebSocket, St) -> F,
+    state: St,
+) where
+    F: Future<Output = ()>,
+{
+    if let Some(ws) = ws.await {
+        handler(ws, state).await;
+    }
+}
+
+/// `426 Upgrade Required` for a plain HTTP request to a WebSocket-only server.
+pub(crate) fn plain_http_answer() -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(
+        b"This is a WebSocket endpoint: connect with a WebSocket client.\n",
+    )));
+    *response.status_mut() = StatusCode::UPGRADE_REQUIRED;
+    let headers = response.headers_mut();
+    headers.insert(http::header::UPGRADE, http::HeaderValue::from_static("websocket"));
+    headers.insert(http::header::CONNECTION, http::HeaderValue::from_static("Upgrade"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn full<B: Into<Bytes>>(response: Response<B>) -> Response<Full<Bytes>> {
+    response.map(|b| Full::new(b.into()))
+}
+
+/// The tasks a server spawned, so `stop` can tell them to go and wait for them.
+#[derive(Default)]
+pub(crate) struct Registry {
+    next: AtomicU64,
+    tasks: Mutex<HashMap<u64, Task>>,
+    empty: Notify,
+}
+
+struct Task {
+    stop: Option<Arc<StopSignal>>,
+    abort: Option<AbortHandle>,
+}
+
+impl Registry {
+    pub(crate) fn spawn<F>(self: &Arc<Self>, stop: Option<Arc<StopSignal>>, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, Task { stop, abort: None });
+        let guard = TaskGuard { registry: self.clone(), id };
+        let handle = tokio::spawn(async move {
+            let _guard = guard;
+            fut.await;
+        });
+        if let Some(task) = self.lock().get_mut(&id) {
+            task.abort = Some(handle.abort_handle());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Task>> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stop_all(&self) {
+        for task in self.lock().values() {
+            if let Some(stop) = &task.stop {
+                stop.stop();
+            }
+        }
+    }
+
+    fn abort_all(&self) {
+        for task in self.lock().values() {
+            if let Some(abort) = &task.abort {
+                abort.abort();
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+struct TaskGuard {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let mut tasks = self.registry.lock();
+        tasks.remove(&self.id);
+        if tasks.is_empty() {
+            self.registry.empty.notify_waiters();
+        }
+    }
+}
+
+/// A running server: its address, and the way to stop it (the original's stop procedure).
+///
+/// Dropping the handle leaves the server running; call [`stop`](Self::stop) to end it.
+#[derive(Debug)]
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept_loop: tokio::task::JoinHandle<()>,
+    stop_timeout: Duration,
+}
+
+struct Shared {
+    registry: Arc<Registry>,
+    stop_accepting: Notify,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("tasks", &self.registry.len()).finish()
+    }
+}
+
+impl ServerHandle {
+    /// The address the server listens on (with the port the OS picked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The number of connections (WebSocket or plain HTTP) being served.
+    pub fn connection_count(&self) -> usize {
+        // Each TCP connection is one hyper task; each WebSocket one more handler task.
+        self.shared.registry.len()
+    }
+
+    /// Stop: stop accepting, send close 1001 (going away) on every open WebSocket, wait up
+    /// to [`ServerOptions::stop_timeout`] for connections to end, then end the rest.
+    pub async fn stop(self) {
+        self.shared.stop_accepting.notify_one();
+        let _ = self.accept_loop.await;
+        let registry = &self.shared.registry;
+        registry.stop_all();
+        let wait = async {
+            loop {
+                let notified = registry.empty.notified();
+                if registry.len() == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        if tokio::time::timeout(self.stop_timeout, wait).await.is_err() {
+            tracing::debug!("stop: {} connections did not close in time", registry.len());
+        }
+        registry.abort_all();
+    }
+}
+
+/// Bind, listen, and start accepting.
+pub(crate) async fn start(options: ServerOptions, app: Arc<dyn Endpoint>) -> io::Result<ServerHandle> {
+    let addr = SocketAddr::new(options.listen_addr, options.port);
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(options.backlog)?;
+    let local_addr = listener.local_addr()?;
+    let shared = Arc::new(Shared { registry: Arc::default(), stop_accepting: Notify::new() });
+    let accept_loop = tokio::spawn(accept_loop(listener, options.clone(), app, shared.clone()));
+    Ok(ServerHandle { local_addr, shared, accept_loop, stop_timeout: options.stop_timeout })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    options: ServerOptions,
+    app: Arc<dyn Endpoint>,
+    shared: Arc<Shared>,
+) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly, keep serving.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shared.stop_accepting.notified() => return,
+        };
+        let ctx = ConnContext {
+            config: options.config,
+            local_addr: tcp.local_addr().ok(),
+            peer_addr: Some(peer),
+            registry: shared.registry.clone(),
+        };
+        let app = app.clone();
+        let options = options.clone();
+        shared.registry.spawn(None, serve_connection(tcp, options, app, ctx));
+    }
+}
+
+async fn serve_connection(tcp: TcpStream, options: ServerOptions, app: Arc<dyn Endpoint>, ctx: ConnContext) {
+    let _ = tcp.set_nodelay(true);
+    let ctx = Arc::new(ctx);
+    let service = service_fn(move |req: Request<Incoming>| {
+        let response = app.handle(req, &ctx);
+        std::future::ready(Ok::<_, Infallible>(response))
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.handshake_timeout)
+        .max_buf_size(options.max_header_size.max(8192))
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!("HTTP connection ended: {e}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Upgrading a request inside an existing hyper or axum application.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use http::{Request, Response};
+use http_body_util::Empty;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use rfc6455_proto::{HandshakeError, Role, handshake};
+use tokio::net::TcpStream;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::info::HandshakeInfo;
+use crate::socket::WebSocket;
+use crate::transport::Transport;
+
+/// Check a request as a WebSocket upgrade and answer it: returns the `101 Switching
+/// Protocols` response to send back and a future that yields the connection once hyper
+/// has sent it.
+///
+/// `subprotocols` lists what this endpoint speaks; the first one the client offers (in the
+/// client's order) is chosen.
+///
+/// # Errors
+/// The [`HandshakeError`] when the request is not a valid upgrade;
+/// [`handshake::reject`] turns it into the right HTTP answer (400, or 426 with
+/// `Sec-WebSocket-Version: 13`).
+///
+/// # Common issues
+/// - The hyper connection must be served with `.with_upgrades()`, or the future never
+///   completes.
+/// - Return the response first and await the future in a spawned task: the connection is
+///   only handed over after the 101 has been written.
+///
+/// ```no_run
+/// use http_body_util::Empty;
+/// use hyper::body::{Bytes, Incoming};
+///
+/// async fn handle(mut req: http::Request<Incoming>) -> Result<http::Response<Empty<Bytes>>, std::convert::Infallible> {
+///     match rfc6455::upgrade(&mut req, rfc6455::Config::default(), &["chat"]) {
+///         Ok((response, ws)) => {
+///             tokio::spawn(async move {
+///                 if let Ok(mut ws) = ws.await {
+///                     let _ = ws.send_text("welcome").await;
+///                 }
+///             });
+///             Ok(response)
+///         }
+///         Err(e) => {
+///             let mut response = http::Response::new(Empty::new());
+///             *response.status_mut() = e.status();
+///             Ok(response)
+///         }
+///     }
+/// }
+/// ```
+pub fn upgrade<B>(
+    req: &mut Request<B>,
+    config: Config,
+    subprotocols: &[&str],
+) -> Result<(Response<Empty<Bytes>>, UpgradeFuture), HandshakeError> {
+    let offer = handshake::check_request(req)?;
+    let chosen = offer.select_subprotocol(subprotocols).map(str::to_owned);
+    let response = offer.response(chosen.as_deref());
+    let mut info = HandshakeInfo::from_request(req);
+    info.subprotocol = chosen;
+    info.response_headers = response.headers().clone();
+    let (parts, ()) = response.into_parts();
+    let on_upgrade = hyper::upgrade::on(req);
+    Ok((Response::from_parts(parts, Empty::new()), UpgradeFuture { on_upgrade, config, info: Some(info) }))
+}
+
+/// The connection of an accepted upgrade, ready once hyper has written the 101 response.
+///
+/// # Errors
+/// Resolves to an error if hyper could not complete the upgrade (the client went away, or
+/// the server was not built `.with_upgrades()`).
+#[derive(Debug)]
+#[must_use = "the connection is only available by awaiting this future"]
+pub struct UpgradeFuture {
+    on_upgrade: OnUpgrade,
+    config: Config,
+    info: Option<HandshakeInfo>,
+}
+
+impl Future for UpgradeFuture {
+    type Output = Result<WebSocket, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let upgraded = match Pin::new(&mut self.on_upgrade).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(upgraded)) => upgraded,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(std::io::Error::other(e).into())),
+        };
+        let info = self.info.take().unwrap_or_default();
+        Poll::Ready(Ok(websocket_from_upgraded(upgraded, self.config, info)))
+    }
+}
+
+/// Turn hyper's upgraded connection into a server `WebSocket`, unwrapping plain TCP so the
+/// hot path has no dynamic dispatch, and keeping any bytes hyper read past the request.
+pub(crate) fn websocket_from_upgraded(
+    upgraded: Upgraded,
+    config: Config,
+    mut info: HandshakeInfo,
+) -> WebSocket {
+    match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => {
+            let tcp = parts.io.into_inner();
+            info.local_addr = tcp.local_addr().ok();
+            info.peer_addr = tcp.peer_addr().ok();
+            let leftover = BytesMut::from(&parts.read_buf[..]);
+            WebSocket::from_parts(Transport::Tcp(tcp), Role::Server, config, leftover, info)
+        }
+        Err(upgraded) => WebSocket::from_parts(
+            Transport::Upgraded(TokioIo::new(upgraded)),
+            Role::Server,
+            config,
+            BytesMut::new(),
+            info,
+        ),
+    }
+}
