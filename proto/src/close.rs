@@ -129,7 +129,10 @@ impl CloseFrame {
     /// assert_eq!(f.code().as_u16(), 4000);
     /// ```
     pub fn new(code: CloseCode, reason: impl Into<Utf8Bytes>) -> Self {
-        Self { code, reason: reason.into() }
+        Self {
+            code,
+            reason: reason.into(),
+        }
     }
 
     /// The status code.
@@ -224,7 +227,9 @@ mod tests {
             CloseFrame::parse(Bytes::from_static(&[0x03, 0xe8, 0xff])),
             Err(ProtocolError::InvalidUtf8)
         );
-        let f = CloseFrame::parse(Bytes::from_static(b"\x0f\xa0why")).unwrap().unwrap();
+        let f = CloseFrame::parse(Bytes::from_static(b"\x0f\xa0why"))
+            .unwrap()
+            .unwrap();
         assert_eq!(f.code(), CloseCode(4000));
         assert_eq!(f.reason(), "why");
     }

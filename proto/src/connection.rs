@@ -118,7 +118,12 @@ enum ReadState {
     /// Inside a frame's payload. `processed` bytes at the front of the read buffer are
     /// already unmasked (and validated, for text); `remaining` counts the payload bytes of
     /// this frame not delivered yet (including the processed ones).
-    Payload { header: FrameHeader, remaining: u64, processed: usize, offset: usize },
+    Payload {
+        header: FrameHeader,
+        remaining: u64,
+        processed: usize,
+        offset: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -184,7 +189,11 @@ impl Connection {
     /// assert_eq!(conn.role(), rfc6455_proto::Role::Client);
     /// ```
     pub fn client(limits: Limits, mask_seed: [u8; 32]) -> Self {
-        Self::new(Role::Client, limits, Some(Box::new(StdRng::from_seed(mask_seed))))
+        Self::new(
+            Role::Client,
+            limits,
+            Some(Box::new(StdRng::from_seed(mask_seed))),
+        )
     }
 
     fn new(role: Role, limits: Limits, rng: Option<Box<StdRng>>) -> Self {
@@ -250,10 +259,7 @@ impl Connection {
     /// assert!(conn.peer_close().is_none());
     /// ```
     pub fn peer_close(&self) -> Option<Option<&CloseFrame>> {
-        match self.peer_closed_first {
-            Some(_) => Some(self.peer_close.as_ref()),
-            None => None,
-        }
+        self.peer_closed_first.map(|_| self.peer_close.as_ref())
     }
 
     /// Whether the peer started the closing handshake (`Some(true)`), this end did
@@ -376,13 +382,17 @@ impl Connection {
     fn check_data_header(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
         let limits = self.limits;
         if header.payload_len > limits.max_frame_size {
-            return Err(ProtocolError::FrameTooBig { limit: limits.max_frame_size });
+            return Err(ProtocolError::FrameTooBig {
+                limit: limits.max_frame_size,
+            });
         }
         match (header.opcode, self.incoming.as_mut()) {
             (OpCode::Continuation, None) => Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(msg)) => {
                 if msg.frames >= limits.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { limit: limits.max_fragments });
+                    return Err(ProtocolError::TooManyFragments {
+                        limit: limits.max_fragments,
+                    });
                 }
                 if header.rsv != 0 {
                     // Extensions mark only the first frame of a message.
@@ -391,15 +401,23 @@ impl Connection {
                 msg.frames += 1;
                 msg.size = msg.size.saturating_add(header.payload_len);
                 if msg.size > limits.max_message_size {
-                    return Err(ProtocolError::MessageTooBig { limit: limits.max_message_size });
+                    return Err(ProtocolError::MessageTooBig {
+                        limit: limits.max_message_size,
+                    });
                 }
                 Ok(())
             }
             (_, Some(_)) => Err(ProtocolError::ExpectedContinuation),
             (opcode, None) => {
-                let kind = if opcode == OpCode::Text { DataKind::Text } else { DataKind::Binary };
+                let kind = if opcode == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
                 if header.payload_len > limits.max_message_size {
-                    return Err(ProtocolError::MessageTooBig { limit: limits.max_message_size });
+                    return Err(ProtocolError::MessageTooBig {
+                        limit: limits.max_message_size,
+                    });
                 }
                 self.incoming = Some(IncomingMessage {
                     kind,
@@ -414,7 +432,13 @@ impl Connection {
     }
 
     fn read_payload(&mut self, buf: &mut BytesMut, partial: bool) -> Result<Step, ProtocolError> {
-        let ReadState::Payload { header, remaining, processed, offset } = &mut self.read else {
+        let ReadState::Payload {
+            header,
+            remaining,
+            processed,
+            offset,
+        } = &mut self.read
+        else {
             return Ok(Step::NeedMore);
         };
         let header = *header;
@@ -424,10 +448,15 @@ impl Connection {
             if let Some(key) = header.mask {
                 apply_mask(fresh, key, *offset);
             }
-            let is_text = self.incoming.as_ref().is_some_and(|m| m.kind == DataKind::Text);
+            let is_text = self
+                .incoming
+                .as_ref()
+                .is_some_and(|m| m.kind == DataKind::Text);
             if is_text && !header.opcode.is_control() {
                 // §8.1, failing fast: the first byte that cannot begin valid UTF-8.
-                self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+                self.utf8
+                    .feed(fresh)
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
             }
             *offset += fresh.len();
             *processed = available;
@@ -441,7 +470,8 @@ impl Connection {
             self.read = ReadState::Header;
             return self.control_frame(header.opcode, payload);
         }
-        if !frame_done && !(partial && *processed > 0) {
+        let deliver_chunk = partial && *processed > 0;
+        if !(frame_done || deliver_chunk) {
             return Ok(Step::NeedMore);
         }
         let payload = buf.split_to(*processed).freeze();
@@ -469,7 +499,13 @@ impl Connection {
             }
             self.incoming = None;
         }
-        Ok(Step::Event(Event::Data { kind, payload, first, frame_end: frame_done, fin }))
+        Ok(Step::Event(Event::Data {
+            kind,
+            payload,
+            first,
+            frame_end: frame_done,
+            fin,
+        }))
     }
 
     fn control_frame(&mut self, opcode: OpCode, payload: Bytes) -> Result<Step, ProtocolError> {
@@ -608,8 +644,11 @@ impl Connection {
             (OpCode::Continuation, Some(_)) => {}
             (_, Some(_)) => return Err(SendError::MessageInProgress),
             (op, None) => {
-                self.outgoing =
-                    Some(if op == OpCode::Text { DataKind::Text } else { DataKind::Binary });
+                self.outgoing = Some(if op == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                });
             }
         }
         if fin {
@@ -676,8 +715,13 @@ impl Connection {
     /// Encode a frame into the output buffer, masking it on a client.
     fn write_frame(&mut self, opcode: OpCode, fin: bool, data: &[u8]) {
         let mask = self.rng.as_mut().map(|rng| rng.next_u32().to_ne_bytes());
-        let header =
-            FrameHeader { fin, rsv: 0, opcode, mask, payload_len: data.len() as u64 };
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: data.len() as u64,
+        };
         let mut head = [0u8; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
         self.out.reserve(head_len + data.len());
@@ -709,7 +753,13 @@ impl Connection {
             return Ok(None);
         }
         self.check_send(opcode, fin, len)?;
-        let header = FrameHeader { fin, rsv: 0, opcode, mask: None, payload_len: len as u64 };
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask: None,
+            payload_len: len as u64,
+        };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
         Ok(Some((head, n)))
@@ -870,7 +920,13 @@ impl Assembler {
     ///
     /// The chunks must come from one [`Connection`], whose checks guarantee that a text
     /// message is valid UTF-8 when `fin` is seen.
-    pub fn push(&mut self, kind: DataKind, payload: Bytes, first: bool, fin: bool) -> Option<Message> {
+    pub fn push(
+        &mut self,
+        kind: DataKind,
+        payload: Bytes,
+        first: bool,
+        fin: bool,
+    ) -> Option<Message> {
         if first {
             self.buf.clear();
         }

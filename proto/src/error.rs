@@ -89,9 +89,9 @@ impl ProtocolError {
     pub fn close_code(&self) -> CloseCode {
         match self {
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooBig { .. } | Self::MessageTooBig { .. } | Self::TooManyFragments { .. } => {
-                CloseCode::TOO_BIG
-            }
+            Self::FrameTooBig { .. }
+            | Self::MessageTooBig { .. }
+            | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
             Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
             Self::ReservedBits(_)
             | Self::UnknownOpcode(_)
@@ -115,7 +115,10 @@ impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ReservedBits(bits) => {
-                write!(f, "reserved bits {bits:#05b} set without a negotiated extension")
+                write!(
+                    f,
+                    "reserved bits {bits:#05b} set without a negotiated extension"
+                )
             }
             Self::UnknownOpcode(op) => write!(f, "reserved opcode {op:#x}"),
             Self::InvalidLength => f.write_str("64-bit payload length with the top bit set"),
@@ -133,7 +136,9 @@ impl fmt::Display for ProtocolError {
             Self::InvalidClosePayload => f.write_str("close frame payload of one byte"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} not allowed on the wire"),
             Self::InvalidUtf8 => f.write_str("invalid UTF-8 in text"),
-            Self::FrameTooBig { limit } => write!(f, "frame larger than the limit of {limit} bytes"),
+            Self::FrameTooBig { limit } => {
+                write!(f, "frame larger than the limit of {limit} bytes")
+            }
             Self::MessageTooBig { limit } => {
                 write!(f, "message larger than the limit of {limit} bytes")
             }
@@ -325,9 +330,24 @@ mod tests {
             assert_eq!(e.close_code(), CloseCode::PROTOCOL_ERROR, "{e}");
         }
         assert_eq!(ProtocolError::InvalidUtf8.close_code().as_u16(), 1007);
-        assert_eq!(ProtocolError::FrameTooBig { limit: 1 }.close_code().as_u16(), 1009);
-        assert_eq!(ProtocolError::MessageTooBig { limit: 1 }.close_code().as_u16(), 1009);
-        assert_eq!(ProtocolError::TooManyFragments { limit: 1 }.close_code().as_u16(), 1009);
+        assert_eq!(
+            ProtocolError::FrameTooBig { limit: 1 }
+                .close_code()
+                .as_u16(),
+            1009
+        );
+        assert_eq!(
+            ProtocolError::MessageTooBig { limit: 1 }
+                .close_code()
+                .as_u16(),
+            1009
+        );
+        assert_eq!(
+            ProtocolError::TooManyFragments { limit: 1 }
+                .close_code()
+                .as_u16(),
+            1009
+        );
     }
 
     #[test]
@@ -335,6 +355,11 @@ mod tests {
         assert_eq!(HandshakeError::UnsupportedVersion.status().as_u16(), 426);
         assert_eq!(HandshakeError::InvalidKey.status().as_u16(), 400);
         assert_eq!(HandshakeError::HttpVersion.status().as_u16(), 505);
-        assert_eq!(HandshakeError::Rejected(http::StatusCode::FORBIDDEN).status().as_u16(), 403);
+        assert_eq!(
+            HandshakeError::Rejected(http::StatusCode::FORBIDDEN)
+                .status()
+                .as_u16(),
+            403
+        );
     }
 }

@@ -136,7 +136,9 @@ impl FrameHeader {
         }
         let (payload_len, mut pos) = match len7 {
             126 => {
-                let Some(b) = buf.get(2..4) else { return Ok(None) };
+                let Some(b) = buf.get(2..4) else {
+                    return Ok(None);
+                };
                 let len = u64::from(u16::from_be_bytes([b[0], b[1]]));
                 if len < 126 {
                     return Err(ProtocolError::NonMinimalLength);
@@ -144,7 +146,9 @@ impl FrameHeader {
                 (len, 4)
             }
             127 => {
-                let Some(b) = buf.get(2..10) else { return Ok(None) };
+                let Some(b) = buf.get(2..10) else {
+                    return Ok(None);
+                };
                 let mut word = [0u8; 8];
                 word.copy_from_slice(b);
                 let len = u64::from_be_bytes(word);
@@ -160,13 +164,24 @@ impl FrameHeader {
             n => (u64::from(n), 2),
         };
         let mask = if masked {
-            let Some(b) = buf.get(pos..pos + 4) else { return Ok(None) };
+            let Some(b) = buf.get(pos..pos + 4) else {
+                return Ok(None);
+            };
             pos += 4;
             Some([b[0], b[1], b[2], b[3]])
         } else {
             None
         };
-        Ok(Some((Self { fin, rsv, opcode, mask, payload_len }, pos)))
+        Ok(Some((
+            Self {
+                fin,
+                rsv,
+                opcode,
+                mask,
+                payload_len,
+            },
+            pos,
+        )))
     }
 
     /// The encoded length of this header.
@@ -228,7 +243,9 @@ mod tests {
     #[test]
     fn s5_7_examples() {
         // A single-frame masked text message "Hello".
-        let (h, n) = decode(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d]).unwrap().unwrap();
+        let (h, n) = decode(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d])
+            .unwrap()
+            .unwrap();
         assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
         assert_eq!((h.payload_len, n), (5, 6));
         // Fragmented unmasked text: 0x01 0x03 "Hel", 0x80 0x02 "lo".
@@ -239,12 +256,16 @@ mod tests {
         // Ping, and the masked pong answering it.
         let (h, _) = decode(&[0x89, 0x05]).unwrap().unwrap();
         assert_eq!(h.opcode, OpCode::Ping);
-        let (h, _) = decode(&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d]).unwrap().unwrap();
+        let (h, _) = decode(&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d])
+            .unwrap()
+            .unwrap();
         assert_eq!(h.opcode, OpCode::Pong);
         // 256 bytes binary: 0x82 0x7E 0x0100; 64 KiB binary: 0x82 0x7F 0x0000000000010000.
         let (h, n) = decode(&[0x82, 0x7E, 0x01, 0x00]).unwrap().unwrap();
         assert_eq!((h.payload_len, n), (256, 4));
-        let (h, n) = decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]).unwrap().unwrap();
+        let (h, n) = decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0])
+            .unwrap()
+            .unwrap();
         assert_eq!((h.payload_len, n), (65536, 10));
     }
 
@@ -260,13 +281,19 @@ mod tests {
     #[test]
     fn s5_2_reserved_opcodes_and_length_rules() {
         for op in [3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
-            assert_eq!(decode(&[0x80 | op, 0]), Err(ProtocolError::UnknownOpcode(op)));
+            assert_eq!(
+                decode(&[0x80 | op, 0]),
+                Err(ProtocolError::UnknownOpcode(op))
+            );
         }
         assert_eq!(
             decode(&[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0]),
             Err(ProtocolError::InvalidLength)
         );
-        assert_eq!(decode(&[0x82, 0x7E, 0, 125]), Err(ProtocolError::NonMinimalLength));
+        assert_eq!(
+            decode(&[0x82, 0x7E, 0, 125]),
+            Err(ProtocolError::NonMinimalLength)
+        );
         assert_eq!(
             decode(&[0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]),
             Err(ProtocolError::NonMinimalLength)
@@ -275,8 +302,14 @@ mod tests {
 
     #[test]
     fn s5_5_control_frame_rules() {
-        assert_eq!(decode(&[0x89, 126]), Err(ProtocolError::ControlFrameTooLong));
-        assert_eq!(decode(&[0x09, 0]), Err(ProtocolError::FragmentedControlFrame));
+        assert_eq!(
+            decode(&[0x89, 126]),
+            Err(ProtocolError::ControlFrameTooLong)
+        );
+        assert_eq!(
+            decode(&[0x09, 0]),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
         assert!(decode(&[0x89, 125]).unwrap().is_some());
     }
 
@@ -285,7 +318,13 @@ mod tests {
         for len in [0u64, 1, 125, 126, 127, 0xFFFF, 0x1_0000, 1 << 40] {
             for mask in [None, Some([9, 8, 7, 6])] {
                 for (fin, rsv) in [(true, 0), (false, 0b100)] {
-                    let h = FrameHeader { fin, rsv, opcode: OpCode::Binary, mask, payload_len: len };
+                    let h = FrameHeader {
+                        fin,
+                        rsv,
+                        opcode: OpCode::Binary,
+                        mask,
+                        payload_len: len,
+                    };
                     let mut buf = [0u8; MAX_HEADER_LEN];
                     let n = h.encode(&mut buf);
                     assert_eq!(n, h.encoded_len());

@@ -311,7 +311,11 @@ mod tests {
                 .collect();
             let expected = std::str::from_utf8(&bytes).is_ok();
             let cut = (x >> 40) as usize % (len + 1);
-            assert_eq!(validate_in_pieces(&bytes, &[cut]).is_ok(), expected, "{bytes:x?}");
+            assert_eq!(
+                validate_in_pieces(&bytes, &[cut]).is_ok(),
+                expected,
+                "{bytes:x?}"
+            );
         }
     }
 }

@@ -37,7 +37,10 @@ fn main() -> std::io::Result<()> {
             }
         })
         .await?;
-        println!("autobahn-server listening on ws://127.0.0.1:{}/", server.local_addr().port());
+        println!(
+            "autobahn-server listening on ws://127.0.0.1:{}/",
+            server.local_addr().port()
+        );
         std::future::pending::<()>().await;
         Ok(())
     })

@@ -56,7 +56,10 @@ async fn main() -> std::io::Result<()> {
         );
     })
     .await?;
-    println!("echo server listening on ws://localhost:{}/", server.local_addr().port());
+    println!(
+        "echo server listening on ws://localhost:{}/",
+        server.local_addr().port()
+    );
     tokio::signal::ctrl_c().await?;
     server.stop().await;
     Ok(())

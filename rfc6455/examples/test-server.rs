@@ -59,7 +59,10 @@ async fn main() -> std::io::Result<()> {
         .port(args.port)
         .idle_timeout(Some(Duration::from_secs(args.timeout)));
     let server = serve(options, test_service).await?;
-    println!("test server listening on ws://localhost:{}/", server.local_addr().port());
+    println!(
+        "test server listening on ws://localhost:{}/",
+        server.local_addr().port()
+    );
     tokio::signal::ctrl_c().await?;
     server.stop().await;
     Ok(())

@@ -138,20 +138,29 @@ pub async fn connect(url: &str) -> Result<(WebSocket, Response<()>), Error> {
 /// assert_eq!(ws.subprotocol(), Some("subprotocol"));
 /// # Ok(()) }
 /// ```
-pub async fn connect_with(url: &str, options: ClientOptions) -> Result<(WebSocket, Response<()>), Error> {
+pub async fn connect_with(
+    url: &str,
+    options: ClientOptions,
+) -> Result<(WebSocket, Response<()>), Error> {
     let target = Target::parse(url)?;
     let deadline = Instant::now() + options.connect_timeout;
-    let tcp = timeout_at(deadline, TcpStream::connect((target.host.as_str(), target.port)))
-        .await
-        .map_err(|_| Error::timeout("TCP connect"))??;
+    let tcp = timeout_at(
+        deadline,
+        TcpStream::connect((target.host.as_str(), target.port)),
+    )
+    .await
+    .map_err(|_| Error::timeout("TCP connect"))??;
     let _ = tcp.set_nodelay(true);
     let local_addr = tcp.local_addr().ok();
     let peer_addr = tcp.peer_addr().ok();
     let deadline = Instant::now() + options.handshake_timeout;
-    let (ws, response) = timeout_at(deadline, handshake(Transport::Tcp(tcp), &target, &options, |info| {
-        info.local_addr = local_addr;
-        info.peer_addr = peer_addr;
-    }))
+    let (ws, response) = timeout_at(
+        deadline,
+        handshake(Transport::Tcp(tcp), &target, &options, |info| {
+            info.local_addr = local_addr;
+            info.peer_addr = peer_addr;
+        }),
+    )
     .await
     .map_err(|_| Error::timeout("opening handshake"))??;
     Ok((ws, response))
@@ -184,8 +193,10 @@ impl Target {
             return Err(Error::invalid_url(format!("{url}: fragment not allowed")));
         }
         let port = parsed.port().unwrap_or(default_port);
-        let uri: http::Uri =
-            parsed.as_str().parse().map_err(|e| Error::invalid_url(format!("{url}: {e}")))?;
+        let uri: http::Uri = parsed
+            .as_str()
+            .parse()
+            .map_err(|e| Error::invalid_url(format!("{url}: {e}")))?;
         Ok(Self { uri, host, port })
     }
 }
@@ -205,7 +216,13 @@ async fn handshake(
         .build()?;
     let mut head = Vec::with_capacity(256);
     head.extend_from_slice(b"GET ");
-    head.extend_from_slice(request.uri().path_and_query().map_or("/", |pq| pq.as_str()).as_bytes());
+    head.extend_from_slice(
+        request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .as_bytes(),
+    );
     head.extend_from_slice(b" HTTP/1.1\r\n");
     for (name, value) in request.headers() {
         head.extend_from_slice(name.as_str().as_bytes());
@@ -217,7 +234,8 @@ async fn handshake(
     io.write_all(&head).await?;
 
     let mut buf = BytesMut::with_capacity(1024);
-    let (response, head_len) = read_response_head(&mut io, &mut buf, options.max_header_size).await?;
+    let (response, head_len) =
+        read_response_head(&mut io, &mut buf, options.max_header_size).await?;
     let _ = buf.split_to(head_len);
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
         let body = read_some_body(&mut io, buf, &response).await;
@@ -278,7 +296,11 @@ async fn read_response_head<S: AsyncRead + Unpin>(
 
 /// The start of a non-101 answer's body, for the error: what has arrived plus what comes
 /// within a short wait, up to the content length and [`ERROR_BODY_LIMIT`].
-async fn read_some_body<S: AsyncRead + Unpin>(io: &mut S, mut buf: BytesMut, response: &Response<()>) -> Bytes {
+async fn read_some_body<S: AsyncRead + Unpin>(
+    io: &mut S,
+    mut buf: BytesMut,
+    response: &Response<()>,
+) -> Bytes {
     let wanted = response
         .headers()
         .get(http::header::CONTENT_LENGTH)

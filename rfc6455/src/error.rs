@@ -51,7 +51,10 @@ pub struct Error(Box<Inner>);
 enum Inner {
     Io(io::Error),
     Protocol(ProtocolError),
-    Handshake { error: HandshakeError, response: Option<http::Response<bytes::Bytes>> },
+    Handshake {
+        error: HandshakeError,
+        response: Option<http::Response<bytes::Bytes>>,
+    },
     Send(SendError),
     IdleTimeout,
     Timeout(&'static str),
@@ -128,7 +131,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn handshake(error: HandshakeError, response: Option<http::Response<bytes::Bytes>>) -> Self {
+    pub(crate) fn handshake(
+        error: HandshakeError,
+        response: Option<http::Response<bytes::Bytes>>,
+    ) -> Self {
         Self(Box::new(Inner::Handshake { error, response }))
     }
 
@@ -168,9 +174,7 @@ impl fmt::Display for Error {
             Inner::Send(e) => write!(f, "send refused: {e}"),
             Inner::IdleTimeout => f.write_str("idle timeout: no frame received (closed with 1001)"),
             Inner::Timeout(what) => write!(f, "timed out: {what}"),
-            Inner::Abnormal => {
-                f.write_str("connection closed without a closing handshake (1006)")
-            }
+            Inner::Abnormal => f.write_str("connection closed without a closing handshake (1006)"),
             Inner::Closed => f.write_str("connection closed"),
             Inner::InvalidUrl(why) => write!(f, "invalid WebSocket URL: {why}"),
         }
@@ -220,7 +224,7 @@ impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
         match *e.0 {
             Inner::Io(e) => e,
-            other => io::Error::other(Error(Box::new(other))),
+            other => Self::other(Error(Box::new(other))),
         }
     }
 }

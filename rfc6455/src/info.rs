@@ -54,7 +54,12 @@ impl HandshakeInfo {
 
     /// The request line, e.g. `GET /chat?room=1 HTTP/1.1`.
     pub fn request_line(&self) -> String {
-        format!("{} {} {:?}", self.method, self.request_target(), self.version)
+        format!(
+            "{} {} {:?}",
+            self.method,
+            self.request_target(),
+            self.version
+        )
     }
 
     /// The request target: path and query, e.g. `/chat?room=1`.
@@ -91,7 +96,11 @@ impl HandshakeInfo {
     /// The `Host` header split into host and port (the port is `None` if not given).
     /// IPv6 literals keep their brackets off: `[::1]:80` gives `("::1", Some(80))`.
     pub fn host_and_port(&self) -> Option<(&str, Option<u16>)> {
-        let host = self.request_headers.get(http::header::HOST)?.to_str().ok()?;
+        let host = self
+            .request_headers
+            .get(http::header::HOST)?
+            .to_str()
+            .ok()?;
         Some(split_host_port(host))
     }
 
@@ -136,7 +145,10 @@ mod tests {
     #[test]
     fn host_and_port_forms() {
         assert_eq!(split_host_port("example.com"), ("example.com", None));
-        assert_eq!(split_host_port("example.com:8081"), ("example.com", Some(8081)));
+        assert_eq!(
+            split_host_port("example.com:8081"),
+            ("example.com", Some(8081))
+        );
         assert_eq!(split_host_port("[::1]:9000"), ("::1", Some(9000)));
         assert_eq!(split_host_port("[::1]"), ("::1", None));
         assert_eq!(split_host_port("::1"), ("::1", None));

@@ -195,11 +195,14 @@ where
                 }
                 Phase::Done => return Poll::Ready(self.error.take().map(Err)),
             }
-            if let Some(stop) = &self.stop {
-                if self.core.close_state() == CloseState::Open && stop.poll_stopped(cx) {
-                    let _ = self.core.send_close(CloseCode::GOING_AWAY, "server shutting down");
-                    self.close_deadline = Some(Instant::now() + self.config.close_timeout);
-                }
+            if let Some(stop) = &self.stop
+                && self.core.close_state() == CloseState::Open
+                && stop.poll_stopped(cx)
+            {
+                let _ = self
+                    .core
+                    .send_close(CloseCode::GOING_AWAY, "server shutting down");
+                self.close_deadline = Some(Instant::now() + self.config.close_timeout);
             }
             // Flush duty frames (pongs) and queued sends while we are here.
             if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
@@ -212,7 +215,13 @@ where
                 return Poll::Pending;
             }
             match self.core.poll_event(&mut self.read_buf, false) {
-                Ok(Some(Event::Data { kind, payload, first, fin, .. })) => {
+                Ok(Some(Event::Data {
+                    kind,
+                    payload,
+                    first,
+                    fin,
+                    ..
+                })) => {
                     if let Some(msg) = self.assembler.push(kind, payload, first, fin) {
                         return Poll::Ready(Some(Ok(msg)));
                     }
@@ -221,7 +230,11 @@ where
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     if self.eof {
-                        let err = if self.core.receive_eof() { None } else { Some(Error::abnormal()) };
+                        let err = if self.core.receive_eof() {
+                            None
+                        } else {
+                            Some(Error::abnormal())
+                        };
                         // An EOF in answer to our own close is how some peers end; not an
                         // error for the program that asked to close.
                         let err = err.filter(|_| self.close_deadline.is_none());
@@ -251,7 +264,11 @@ where
         // Room for what the current frame still needs (bounded by the frame limit the core
         // already checked), at least one chunk.
         self.read_buf.reserve(want.max(READ_CHUNK));
-        let n = ready!(tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf))?;
+        let n = ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.io),
+            cx,
+            &mut self.read_buf
+        ))?;
         if n == 0 {
             self.eof = true;
         } else {
@@ -267,7 +284,9 @@ where
             (None, Some(idle)) => self.last_read + idle,
             (None, None) => return Poll::Pending,
         };
-        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
         }
@@ -296,8 +315,9 @@ where
                 return Poll::Ready(());
             }
             Poll::Pending => {
-                let timer =
-                    self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                 if timer.deadline() != deadline {
                     timer.as_mut().reset(deadline);
                 }
@@ -479,7 +499,8 @@ where
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error> {
-        self.queue(|core| core.send_fragment(kind, data, fin)).await?;
+        self.queue(|core| core.send_fragment(kind, data, fin))
+            .await?;
         self.flush().await
     }
 
@@ -489,7 +510,8 @@ where
     /// # Errors
     /// As for [`send`](Self::send), plus a payload over 125 bytes.
     pub async fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.queue(|core| core.send_frame(OpCode::Ping, true, data)).await?;
+        self.queue(|core| core.send_frame(OpCode::Ping, true, data))
+            .await?;
         self.flush().await
     }
 
@@ -501,7 +523,9 @@ where
     /// # Cancel safety
     /// Cancel-safe: what is not yet written stays queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_write_out(cx)).await.map_err(Error::from)
+        poll_fn(|cx| self.poll_write_out(cx))
+            .await
+            .map_err(Error::from)
     }
 
     /// Close the connection: send a close frame with `code` and `reason`, wait (at most

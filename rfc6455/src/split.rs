@@ -50,11 +50,17 @@ struct Shared<S> {
 
 impl<S> Shared<S> {
     /// Lock the connection and build the context that wakes both halves.
-    fn with<R>(&self, slot: usize, cx: &Context<'_>, f: impl FnOnce(&mut WebSocket<S>, &mut Context<'_>) -> R) -> R {
+    fn with<R>(
+        &self,
+        slot: usize,
+        cx: &Context<'_>,
+        f: impl FnOnce(&mut WebSocket<S>, &mut Context<'_>) -> R,
+    ) -> R {
         self.wakers.set(slot, cx.waker());
         let waker = Waker::from(self.wakers.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut ws: MutexGuard<'_, WebSocket<S>> = self.ws.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ws: MutexGuard<'_, WebSocket<S>> =
+            self.ws.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut ws, &mut cx)
     }
 }
@@ -63,8 +69,16 @@ const RECV: usize = 0;
 const SEND: usize = 1;
 
 pub(crate) fn split<S>(ws: WebSocket<S>) -> (RecvHalf<S>, SendHalf<S>) {
-    let shared = Arc::new(Shared { ws: Mutex::new(ws), wakers: Arc::default() });
-    (RecvHalf { shared: shared.clone() }, SendHalf { shared })
+    let shared = Arc::new(Shared {
+        ws: Mutex::new(ws),
+        wakers: Arc::default(),
+    });
+    (
+        RecvHalf {
+            shared: shared.clone(),
+        },
+        SendHalf { shared },
+    )
 }
 
 /// The receiving half of a split [`WebSocket`].
@@ -93,18 +107,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
 
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
-        self.shared.with(RECV, &Context::from_waker(Waker::noop()), |ws, _| ws.is_closed())
+        self.shared
+            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.is_closed()
+            })
     }
 
     /// The status code of the peer's close frame; see [`WebSocket::close_code`].
     pub fn close_code(&self) -> Option<CloseCode> {
-        self.shared.with(RECV, &Context::from_waker(Waker::noop()), |ws, _| ws.close_code())
+        self.shared
+            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.close_code()
+            })
     }
 
     /// The reason of the peer's close frame; see [`WebSocket::close_reason`].
     pub fn close_reason(&self) -> String {
         self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| ws.close_reason().to_owned())
+            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.close_reason().to_owned()
+            })
     }
 }
 
@@ -135,8 +157,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
         &mut self,
         f: impl FnOnce(&mut rfc6455_proto::Connection) -> Result<(), rfc6455_proto::SendError>,
     ) -> Result<(), Error> {
-        poll_fn(|cx| self.shared.with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))).await?;
-        self.shared.with(SEND, &Context::from_waker(Waker::noop()), |ws, _| ws.enqueue_with(f))?;
+        poll_fn(|cx| {
+            self.shared
+                .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
+        })
+        .await?;
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.enqueue_with(f)
+            })?;
         self.flush().await
     }
 
@@ -173,7 +202,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     ///
     /// # Errors
     /// As for [`WebSocket::send_fragment`].
-    pub async fn send_fragment(&mut self, kind: Option<DataKind>, data: &[u8], fin: bool) -> Result<(), Error> {
+    pub async fn send_fragment(
+        &mut self,
+        kind: Option<DataKind>,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), Error> {
         self.queue(|core| core.send_fragment(kind, data, fin)).await
     }
 
@@ -182,7 +216,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// # Errors
     /// As for [`WebSocket::ping`].
     pub async fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.queue(|core| core.send_frame(OpCode::Ping, true, data)).await
+        self.queue(|core| core.send_frame(OpCode::Ping, true, data))
+            .await
     }
 
     /// Write everything queued.
@@ -199,7 +234,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// # Errors
     /// As for [`WebSocket::close`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.shared.with(SEND, &Context::from_waker(Waker::noop()), |ws, _| ws.start_close(code, reason))?;
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.start_close(code, reason)
+            })?;
         self.flush().await
     }
 }
@@ -208,11 +246,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_sink::Sink<Message> for SendHalf
     type Error = Error;
 
     fn poll_ready(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
+        self.shared
+            .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
     }
 
     fn start_send(self: std::pin::Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.shared.with(SEND, &Context::from_waker(Waker::noop()), |ws, _| ws.enqueue(&item))
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.enqueue(&item)
+            })
     }
 
     fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

@@ -1,1 +1,58 @@
-//! placeholder
+//! The legacy hybi-00 protocol (draft-ietf-hybi-thewebsocketprotocol-00, the same text as
+//! draft-hixie-thewebsocketprotocol-76): its opening handshake and its framing.
+//!
+//! Browsers spoke this draft in 2010–2011 (Chrome 6–13, Safari 5.0.1, Opera 11); the Racket
+//! original still serves it beside RFC 6455, so this crate does too. Nothing here does I/O:
+//! the handshake functions work on `http` types, the codec on a [`bytes::BytesMut`].
+//!
+//! # How the draft differs from RFC 6455
+//!
+//! | | RFC 6455 | hybi-00 |
+//! |---|---|---|
+//! | handshake keys | `Sec-WebSocket-Key` (base64 nonce) | `Sec-WebSocket-Key1`/`Key2`: digits ÷ spaces, each a 32-bit number |
+//! | request body | none | 8 random bytes (*key3*) after the request head |
+//! | server proof | `Sec-WebSocket-Accept` header (SHA-1) | a 16-byte body after the 101 head: MD5 of both numbers and key3 |
+//! | 101 reason phrase | any | `WebSocket Protocol Handshake` |
+//! | other 101 headers | — | `Sec-WebSocket-Location` (ws/wss URL), `Sec-WebSocket-Origin` (echo of `Origin`) |
+//! | version header | `Sec-WebSocket-Version: 13` | none |
+//! | subprotocol | token list, server picks one | one opaque value (see [`Hybi00Offer::subprotocols`]) |
+//! | messages | text and binary | text only |
+//! | fragmentation | yes | no: a message is one frame |
+//! | ping / pong | yes | no |
+//! | masking | client frames masked | none |
+//! | text frame | header with opcode and length | `0x00`, UTF-8, `0xFF` (or the "new" length-prefixed form, [`FramingMode::New`]) |
+//! | close | status code and reason | `0xFF 0x00`, no status, no reason |
+//! | extensions | negotiated | none |
+//!
+//! # The handshake, as bytes
+//!
+//! ```text
+//! client                                            server
+//!   GET /demo HTTP/1.1 + Key1, Key2, … ─────────▶  check_request → Hybi00Offer
+//!   8 bytes of key3 ─────────────────────────────▶  (read from the upgraded stream)
+//!                                           ◀────── 101 WebSocket Protocol Handshake
+//!                                                   (Hybi00Offer::response)
+//!                                           ◀────── 16 bytes: Hybi00Offer::answer(key3)
+//!   Hybi00ClientHandshake::check_response
+//! ```
+//!
+//! The 8-byte key3 is sent *after* the request head without a `Content-Length`, and the
+//! 16-byte answer after the response head: the I/O layer moves them, this module computes
+//! them ([`KEY3_LEN`], [`ANSWER_LEN`]).
+//!
+//! # Strictness
+//!
+//! The draft asks user agents to replace invalid UTF-8 with U+FFFD; this crate fails the
+//! connection ([`ProtocolError::InvalidUtf8`](crate::ProtocolError::InvalidUtf8)) instead, as
+//! RFC 6455 does. Every frame, kept or discarded, is bounded by
+//! [`Limits::message_size_limit`](crate::Limits::message_size_limit). See [`Hybi00Codec`] for
+//! the exact decoding rules.
+
+mod framing;
+mod handshake;
+
+pub use framing::{FramingMode, Hybi00Codec, Hybi00Frame};
+pub use handshake::{
+    ANSWER_LEN, Hybi00ClientHandshake, Hybi00Offer, KEY3_LEN, check_request, client_request,
+    is_hybi00_request,
+};

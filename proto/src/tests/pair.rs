@@ -13,7 +13,11 @@ pub(crate) struct End {
 
 impl End {
     fn new(conn: Connection) -> Self {
-        Self { conn, inbox: BytesMut::new(), assembler: Assembler::default() }
+        Self {
+            conn,
+            inbox: BytesMut::new(),
+            assembler: Assembler::default(),
+        }
     }
 
     /// Decode everything buffered: whole messages, other events, or the failure.
@@ -21,7 +25,13 @@ impl End {
         let mut got = Vec::new();
         while let Some(event) = self.conn.poll_event(&mut self.inbox, false)? {
             match event {
-                Event::Data { kind, payload, first, fin, .. } => {
+                Event::Data {
+                    kind,
+                    payload,
+                    first,
+                    fin,
+                    ..
+                } => {
                     if let Some(msg) = self.assembler.push(kind, payload, first, fin) {
                         got.push(Got::Message(msg));
                     }

@@ -65,7 +65,11 @@ mod s5_1_masking {
     #[test]
     fn client_fails_masked_server_frames() {
         let mut client = Connection::client(Limits::default(), [1; 32]);
-        failed_with(&mut client, &client_frame(0x81, b"x"), ProtocolError::MaskedFrame);
+        failed_with(
+            &mut client,
+            &client_frame(0x81, b"x"),
+            ProtocolError::MaskedFrame,
+        );
     }
 
     #[test]
@@ -106,8 +110,16 @@ mod s5_2_base_framing {
 
     #[test]
     fn reserved_opcodes_fail_with_1002() {
-        failed_with(&mut server(), &client_frame(0x83, b""), ProtocolError::UnknownOpcode(3));
-        failed_with(&mut server(), &client_frame(0x8B, b""), ProtocolError::UnknownOpcode(0xB));
+        failed_with(
+            &mut server(),
+            &client_frame(0x83, b""),
+            ProtocolError::UnknownOpcode(3),
+        );
+        failed_with(
+            &mut server(),
+            &client_frame(0x8B, b""),
+            ProtocolError::UnknownOpcode(0xB),
+        );
     }
 
     #[test]
@@ -116,7 +128,10 @@ mod s5_2_base_framing {
         bytes.extend(client_frame(0x83, b""));
         let mut s = server();
         let mut buf = BytesMut::from(&bytes[..]);
-        assert!(matches!(s.poll_event(&mut buf, false), Ok(Some(Event::Data { .. }))));
+        assert!(matches!(
+            s.poll_event(&mut buf, false),
+            Ok(Some(Event::Data { .. }))
+        ));
         assert!(s.poll_event(&mut buf, false).is_err());
     }
 }
@@ -126,7 +141,11 @@ mod s5_4_fragmentation {
 
     #[test]
     fn continuation_without_a_message_fails() {
-        failed_with(&mut server(), &client_frame(0x80, b"x"), ProtocolError::UnexpectedContinuation);
+        failed_with(
+            &mut server(),
+            &client_frame(0x80, b"x"),
+            ProtocolError::UnexpectedContinuation,
+        );
     }
 
     #[test]
@@ -139,12 +158,21 @@ mod s5_4_fragmentation {
     #[test]
     fn control_frames_interleaved_are_handled_at_once() {
         let mut p = Pair::new();
-        p.client.conn.send_fragment(Some(DataKind::Text), b"Hel", false).unwrap();
+        p.client
+            .conn
+            .send_fragment(Some(DataKind::Text), b"Hel", false)
+            .unwrap();
         p.client.conn.send_ping(b"p").unwrap();
         p.client.conn.send_fragment(None, b"lo", true).unwrap();
         p.client_to_server();
         let got = p.server.drain().unwrap();
-        assert_eq!(got, vec![Got::Ping(b"p".to_vec()), Got::Message(Message::text("Hello"))]);
+        assert_eq!(
+            got,
+            vec![
+                Got::Ping(b"p".to_vec()),
+                Got::Message(Message::text("Hello"))
+            ]
+        );
         p.server_to_client();
         assert_eq!(p.client.drain().unwrap(), vec![Got::Pong(b"p".to_vec())]);
     }
@@ -152,8 +180,12 @@ mod s5_4_fragmentation {
     #[test]
     fn send_side_sequence_is_checked() {
         let mut c = server();
-        assert_eq!(c.send_fragment(None, b"x", false), Err(SendError::NoMessageInProgress));
-        c.send_fragment(Some(DataKind::Binary), b"a", false).unwrap();
+        assert_eq!(
+            c.send_fragment(None, b"x", false),
+            Err(SendError::NoMessageInProgress)
+        );
+        c.send_fragment(Some(DataKind::Binary), b"a", false)
+            .unwrap();
         assert_eq!(c.send_text("no"), Err(SendError::MessageInProgress));
         c.send_ping(b"allowed in between").unwrap();
         c.send_fragment(None, b"b", true).unwrap();
@@ -166,15 +198,24 @@ mod s5_4_fragmentation {
         let bytes = client_frame(0x82, &[7u8; 1000]);
         let mut s = server();
         let mut buf = BytesMut::from(&bytes[..500]);
-        let Some(Event::Data { payload, first: true, frame_end: false, fin: false, .. }) =
-            s.poll_event(&mut buf, true).unwrap()
+        let Some(Event::Data {
+            payload,
+            first: true,
+            frame_end: false,
+            fin: false,
+            ..
+        }) = s.poll_event(&mut buf, true).unwrap()
         else {
             panic!("expected a first chunk")
         };
         assert!(payload.iter().all(|&b| b == 7));
         buf.extend_from_slice(&bytes[500..]);
-        let Some(Event::Data { payload: rest, first: false, fin: true, .. }) =
-            s.poll_event(&mut buf, true).unwrap()
+        let Some(Event::Data {
+            payload: rest,
+            first: false,
+            fin: true,
+            ..
+        }) = s.poll_event(&mut buf, true).unwrap()
         else {
             panic!("expected the last chunk")
         };
@@ -185,8 +226,14 @@ mod s5_4_fragmentation {
     #[test]
     fn byte_at_a_time_arrival_gives_the_same_messages() {
         let mut p = Pair::new();
-        p.client.conn.send_fragment(Some(DataKind::Text), "κό".as_bytes(), false).unwrap();
-        p.client.conn.send_fragment(None, "σμε".as_bytes(), true).unwrap();
+        p.client
+            .conn
+            .send_fragment(Some(DataKind::Text), "κό".as_bytes(), false)
+            .unwrap();
+        p.client
+            .conn
+            .send_fragment(None, "σμε".as_bytes(), true)
+            .unwrap();
         p.client.conn.send_binary(&[1u8; 300]).unwrap();
         let out = p.client.conn.take_output();
         let mut got = Vec::new();
@@ -196,7 +243,10 @@ mod s5_4_fragmentation {
         }
         assert_eq!(
             got,
-            vec![Got::Message(Message::text("κόσμε")), Got::Message(Message::binary(vec![1u8; 300]))]
+            vec![
+                Got::Message(Message::text("κόσμε")),
+                Got::Message(Message::binary(vec![1u8; 300]))
+            ]
         );
     }
 }
@@ -206,9 +256,20 @@ mod s5_5_control_frames {
 
     #[test]
     fn control_frames_over_125_bytes_or_fragmented_fail() {
-        failed_with(&mut server(), &client_frame(0x89, &[0; 126]), ProtocolError::ControlFrameTooLong);
-        failed_with(&mut server(), &client_frame(0x09, b""), ProtocolError::FragmentedControlFrame);
-        assert_eq!(server().send_ping(&[0; 126]), Err(SendError::ControlFrameTooLong));
+        failed_with(
+            &mut server(),
+            &client_frame(0x89, &[0; 126]),
+            ProtocolError::ControlFrameTooLong,
+        );
+        failed_with(
+            &mut server(),
+            &client_frame(0x09, b""),
+            ProtocolError::FragmentedControlFrame,
+        );
+        assert_eq!(
+            server().send_ping(&[0; 126]),
+            Err(SendError::ControlFrameTooLong)
+        );
     }
 
     #[test]
@@ -234,21 +295,39 @@ mod s5_5_1_close {
     #[test]
     fn peer_close_is_echoed_with_its_code() {
         let mut p = Pair::new();
-        p.client.conn.send_close(CloseCode::from(4000), "bye now").unwrap();
+        p.client
+            .conn
+            .send_close(CloseCode::from(4000), "bye now")
+            .unwrap();
         assert_eq!(p.client.conn.close_state(), CloseState::CloseSent);
         p.client_to_server();
         let got = p.server.drain().unwrap();
-        assert_eq!(got, vec![Got::Close(Some(CloseFrame::new(4000.into(), "bye now")))]);
+        assert_eq!(
+            got,
+            vec![Got::Close(Some(CloseFrame::new(4000.into(), "bye now")))]
+        );
         assert_eq!(p.server.conn.close_state(), CloseState::Closed);
         assert_eq!(p.server.conn.peer_closed_first(), Some(true));
-        assert!(p.server.conn.should_close_tcp(), "§7.1.1 the server closes TCP first");
+        assert!(
+            p.server.conn.should_close_tcp(),
+            "§7.1.1 the server closes TCP first"
+        );
         p.server_to_client();
         let got = p.client.drain().unwrap();
-        assert_eq!(got, vec![Got::Close(Some(CloseFrame::new(4000.into(), "")))]);
+        assert_eq!(
+            got,
+            vec![Got::Close(Some(CloseFrame::new(4000.into(), "")))]
+        );
         assert_eq!(p.client.conn.close_state(), CloseState::Closed);
         assert_eq!(p.client.conn.peer_closed_first(), Some(false));
-        assert!(!p.client.conn.should_close_tcp(), "the client waits for the server");
-        assert!(p.client.conn.receive_eof(), "EOF after the handshake is clean");
+        assert!(
+            !p.client.conn.should_close_tcp(),
+            "the client waits for the server"
+        );
+        assert!(
+            p.client.conn.receive_eof(),
+            "EOF after the handshake is clean"
+        );
     }
 
     #[test]
@@ -262,9 +341,21 @@ mod s5_5_1_close {
 
     #[test]
     fn invalid_close_payloads_fail() {
-        failed_with(&mut server(), &client_frame(0x88, &[3]), ProtocolError::InvalidClosePayload);
-        failed_with(&mut server(), &client_frame(0x88, &[0x03, 0xED]), ProtocolError::InvalidCloseCode(1005));
-        failed_with(&mut server(), &client_frame(0x88, &[0x03, 0xE8, 0xC0]), ProtocolError::InvalidUtf8);
+        failed_with(
+            &mut server(),
+            &client_frame(0x88, &[3]),
+            ProtocolError::InvalidClosePayload,
+        );
+        failed_with(
+            &mut server(),
+            &client_frame(0x88, &[0x03, 0xED]),
+            ProtocolError::InvalidCloseCode(1005),
+        );
+        failed_with(
+            &mut server(),
+            &client_frame(0x88, &[0x03, 0xE8, 0xC0]),
+            ProtocolError::InvalidUtf8,
+        );
     }
 
     #[test]
@@ -279,7 +370,10 @@ mod s5_5_1_close {
         assert_eq!(events.len(), 2, "{events:?}");
         assert!(matches!(events[0], Event::Ping(_)));
         assert!(matches!(events[1], Event::Close(Some(_))));
-        assert!(!s.has_output(), "no pong and no second close after our close");
+        assert!(
+            !s.has_output(),
+            "no pong and no second close after our close"
+        );
         assert_eq!(s.close_state(), CloseState::Closed);
     }
 
@@ -296,13 +390,23 @@ mod s5_5_1_close {
     #[test]
     fn sends_after_close_and_bad_codes_are_refused() {
         let mut s = server();
-        assert_eq!(s.send_close(CloseCode::NO_STATUS, ""), Err(SendError::InvalidCloseCode(1005)));
-        assert_eq!(s.send_close(CloseCode::NORMAL, &"x".repeat(124)), Err(SendError::ControlFrameTooLong));
+        assert_eq!(
+            s.send_close(CloseCode::NO_STATUS, ""),
+            Err(SendError::InvalidCloseCode(1005))
+        );
+        assert_eq!(
+            s.send_close(CloseCode::NORMAL, &"x".repeat(124)),
+            Err(SendError::ControlFrameTooLong)
+        );
         s.send_close(CloseCode::NORMAL, &"x".repeat(123)).unwrap();
         assert_eq!(s.send_binary(b"x"), Err(SendError::Closed));
         let before = s.pending_output().len();
         s.send_close(CloseCode::NORMAL, "again").unwrap();
-        assert_eq!(s.pending_output().len(), before, "a second close has no effect");
+        assert_eq!(
+            s.pending_output().len(),
+            before,
+            "a second close has no effect"
+        );
     }
 
     #[test]
@@ -318,7 +422,11 @@ mod s8_1_utf8 {
 
     #[test]
     fn invalid_text_fails_with_1007() {
-        failed_with(&mut server(), &client_frame(0x81, b"\xff"), ProtocolError::InvalidUtf8);
+        failed_with(
+            &mut server(),
+            &client_frame(0x81, b"\xff"),
+            ProtocolError::InvalidUtf8,
+        );
     }
 
     #[test]
@@ -330,7 +438,10 @@ mod s8_1_utf8 {
         bytes[header_len + 5] = 0xff ^ key[5 % 4];
         let mut s = server();
         let mut buf = BytesMut::from(&bytes[..header_len + 10]);
-        assert_eq!(s.poll_event(&mut buf, false), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(
+            s.poll_event(&mut buf, false),
+            Err(ProtocolError::InvalidUtf8)
+        );
     }
 
     #[test]
@@ -366,7 +477,10 @@ mod s10_4_limits {
     fn a_frame_claiming_2_pow_62_bytes_fails_at_once() {
         let mut s = server();
         let header = [0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
-        assert!(matches!(feed(&mut s, &header), Err(ProtocolError::FrameTooBig { .. })));
+        assert!(matches!(
+            feed(&mut s, &header),
+            Err(ProtocolError::FrameTooBig { .. })
+        ));
     }
 
     #[test]
@@ -411,10 +525,17 @@ mod s5_7_examples_end_to_end {
             p.client.conn.send_binary(&data).unwrap();
             p.client_to_server();
             let got = p.server.drain().unwrap();
-            assert_eq!(got, vec![Got::Message(Message::binary(data.clone()))], "{len}");
+            assert_eq!(
+                got,
+                vec![Got::Message(Message::binary(data.clone()))],
+                "{len}"
+            );
             p.server.conn.send_binary(&data).unwrap();
             p.server_to_client();
-            assert_eq!(p.client.drain().unwrap(), vec![Got::Message(Message::binary(data))]);
+            assert_eq!(
+                p.client.drain().unwrap(),
+                vec![Got::Message(Message::binary(data))]
+            );
         }
     }
 
@@ -429,7 +550,10 @@ mod s5_7_examples_end_to_end {
     #[test]
     fn data_frame_header_for_vectored_writes() {
         let mut s = server();
-        let (head, n) = s.data_frame_header(OpCode::Binary, true, 65_536).unwrap().unwrap();
+        let (head, n) = s
+            .data_frame_header(OpCode::Binary, true, 65_536)
+            .unwrap()
+            .unwrap();
         assert_eq!(&head[..n], &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]);
         let mut c = Connection::client(Limits::default(), [0; 32]);
         assert_eq!(c.data_frame_header(OpCode::Binary, true, 1).unwrap(), None);

@@ -25,7 +25,12 @@ pub struct Handshake<'a> {
 
 impl<'a> Handshake<'a> {
     pub(crate) fn new(request: &'a Request<()>, offer: &'a ClientOffer) -> Self {
-        Self { request, offer, headers: HeaderMap::new(), subprotocol: None }
+        Self {
+            request,
+            offer,
+            headers: HeaderMap::new(),
+            subprotocol: None,
+        }
     }
 
     /// The upgrade request (its body is never read).
@@ -70,7 +75,10 @@ impl<'a> Handshake<'a> {
 /// assert_eq!(r.status().as_u16(), 404);
 /// ```
 #[derive(Debug, Clone)]
-pub struct Rejection {
+pub struct Rejection(Box<RejectionParts>);
+
+#[derive(Debug, Clone)]
+struct RejectionParts {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
@@ -79,27 +87,37 @@ pub struct Rejection {
 impl Rejection {
     /// Refuse with `status` and a plain-text `body`.
     pub fn new(status: StatusCode, body: impl Into<Bytes>) -> Self {
-        Self { status, headers: HeaderMap::new(), body: body.into() }
+        Self(Box::new(RejectionParts {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }))
     }
 
     /// Add a response header (e.g. `WWW-Authenticate` with a 401).
     pub fn with_header(mut self, name: http::header::HeaderName, value: http::HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.0.headers.append(name, value);
         self
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub(crate) fn into_response(self) -> Response<Bytes> {
-        let mut response = Response::new(self.body);
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers;
-        response.headers_mut().entry(http::header::CONTENT_TYPE).or_insert(
-            http::HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        let RejectionParts {
+            status,
+            headers,
+            body,
+        } = *self.0;
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+            .headers_mut()
+            .entry(http::header::CONTENT_TYPE)
+            .or_insert(http::HeaderValue::from_static("text/plain; charset=utf-8"));
         response
     }
 }

@@ -152,7 +152,10 @@ pub(crate) struct App<K, H> {
 
 impl<K, H> App<K, H> {
     pub(crate) fn new(hook: K, handler: H) -> Self {
-        Self { hook, handler: Arc::new(handler) }
+        Self {
+            hook,
+            handler: Arc::new(handler),
+        }
     }
 }
 
@@ -165,7 +168,12 @@ where
 {
     fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>> {
         let handler = self.handler.clone();
-        accept(req, ctx, |hs| (self.hook)(hs), move |ws, state| handler(ws, state))
+        accept(
+            req,
+            ctx,
+            |hs| (self.hook)(hs),
+            move |ws, state| handler(ws, state),
+        )
     }
 }
 
@@ -195,7 +203,11 @@ where
         Ok(state) => state,
         Err(rejection) => return full(rejection.into_response()),
     };
-    let Handshake { headers, subprotocol, .. } = hs;
+    let Handshake {
+        headers,
+        subprotocol,
+        ..
+    } = hs;
     let mut response = offer.response(subprotocol.as_deref());
     for (name, value) in &headers {
         response.headers_mut().append(name, value.clone());
@@ -250,8 +262,14 @@ pub(crate) fn plain_http_answer() -> Response<Full<Bytes>> {
     )));
     *response.status_mut() = StatusCode::UPGRADE_REQUIRED;
     let headers = response.headers_mut();
-    headers.insert(http::header::UPGRADE, http::HeaderValue::from_static("websocket"));
-    headers.insert(http::header::CONNECTION, http::HeaderValue::from_static("Upgrade"));
+    headers.insert(
+        http::header::UPGRADE,
+        http::HeaderValue::from_static("websocket"),
+    );
+    headers.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("Upgrade"),
+    );
     headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -283,7 +301,10 @@ impl Registry {
     {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, Task { stop, abort: None });
-        let guard = TaskGuard { registry: self.clone(), id };
+        let guard = TaskGuard {
+            registry: self.clone(),
+            id,
+        };
         let handle = tokio::spawn(async move {
             let _guard = guard;
             fut.await;
@@ -351,7 +372,9 @@ struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("tasks", &self.registry.len()).finish()
+        f.debug_struct("Shared")
+            .field("tasks", &self.registry.len())
+            .finish()
     }
 }
 
@@ -391,16 +414,31 @@ impl ServerHandle {
 }
 
 /// Bind, listen, and start accepting.
-pub(crate) async fn start(options: ServerOptions, app: Arc<dyn Endpoint>) -> io::Result<ServerHandle> {
+pub(crate) async fn start(
+    options: ServerOptions,
+    app: Arc<dyn Endpoint>,
+) -> io::Result<ServerHandle> {
     let addr = SocketAddr::new(options.listen_addr, options.port);
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     let listener = socket.listen(options.backlog)?;
     let local_addr = listener.local_addr()?;
-    let shared = Arc::new(Shared { registry: Arc::default(), stop_accepting: Notify::new() });
+    let shared = Arc::new(Shared {
+        registry: Arc::default(),
+        stop_accepting: Notify::new(),
+    });
     let accept_loop = tokio::spawn(accept_loop(listener, options.clone(), app, shared.clone()));
-    Ok(ServerHandle { local_addr, shared, accept_loop, stop_timeout: options.stop_timeout })
+    Ok(ServerHandle {
+        local_addr,
+        shared,
+        accept_loop,
+        stop_timeout: options.stop_timeout,
+    })
 }
 
 async fn accept_loop(
@@ -430,11 +468,18 @@ async fn accept_loop(
         };
         let app = app.clone();
         let options = options.clone();
-        shared.registry.spawn(None, serve_connection(tcp, options, app, ctx));
+        shared
+            .registry
+            .spawn(None, serve_connection(tcp, options, app, ctx));
     }
 }
 
-async fn serve_connection(tcp: TcpStream, options: ServerOptions, app: Arc<dyn Endpoint>, ctx: ConnContext) {
+async fn serve_connection(
+    tcp: TcpStream,
+    options: ServerOptions,
+    app: Arc<dyn Endpoint>,
+    ctx: ConnContext,
+) {
     let _ = tcp.set_nodelay(true);
     let ctx = Arc::new(ctx);
     let service = service_fn(move |req: Request<Incoming>| {

@@ -48,7 +48,12 @@ where
     H: Fn(WebSocket) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    serve_with(options, |_: &mut Handshake<'_>| Ok(()), move |ws, ()| handler(ws)).await
+    serve_with(
+        options,
+        |_: &mut Handshake<'_>| Ok(()),
+        move |ws, ()| handler(ws),
+    )
+    .await
 }
 
 /// Serve WebSockets with a handshake hook (the original's `#:conn-headers`).

@@ -71,7 +71,14 @@ pub fn upgrade<B>(
     info.response_headers = response.headers().clone();
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
-    Ok((Response::from_parts(parts, Empty::new()), UpgradeFuture { on_upgrade, config, info: Some(info) }))
+    Ok((
+        Response::from_parts(parts, Empty::new()),
+        UpgradeFuture {
+            on_upgrade,
+            config,
+            info: Some(info),
+        },
+    ))
 }
 
 /// The connection of an accepted upgrade, ready once hyper has written the 101 response.
