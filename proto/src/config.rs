@@ -24,7 +24,7 @@ pub enum Role {
 /// |---|---|---|
 /// | `max_frame_size` | 16 MiB | close 1009 |
 /// | `max_message_size` | 64 MiB | close 1009 |
-/// | `max_fragments` | 65 536 frames per message | close 1009 |
+/// | `max_fragments` | 131 072 frames per message | close 1009 |
 ///
 /// ```
 /// use rfc6455_proto::Limits;
@@ -44,8 +44,9 @@ impl Limits {
     pub const DEFAULT_MAX_FRAME_SIZE: u64 = 16 << 20;
     /// Default largest message (all fragments together): 64 MiB.
     pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 << 20;
-    /// Default largest number of frames in one message: 65 536.
-    pub const DEFAULT_MAX_FRAGMENTS: u32 = 65_536;
+    /// Default largest number of frames in one message: 131 072 (Autobahn 9.3.1 and 9.4.1
+    /// send a 4 MiB message in 64-byte fragments plus a final one: just over 65 536).
+    pub const DEFAULT_MAX_FRAGMENTS: u32 = 131_072;
 
     /// The largest frame payload accepted, in bytes. Default 16 MiB.
     ///
@@ -61,7 +62,7 @@ impl Limits {
         self
     }
 
-    /// The largest number of frames one message may be split into. Default 65 536.
+    /// The largest number of frames one message may be split into. Default 131 072.
     pub fn max_fragments(mut self, frames: u32) -> Self {
         self.max_fragments = frames;
         self

@@ -9,7 +9,7 @@ use rfc6455_proto::Limits;
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 65 536 fragments |
+/// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 131 072 fragments |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s (close 1001) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s |
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
