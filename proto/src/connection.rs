@@ -34,6 +34,7 @@ use crate::close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
 use crate::config::{Limits, Role};
 use crate::error::{ProtocolError, SendError};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use crate::hybi00::{FramingMode, Hybi00Codec, Hybi00Frame};
 use crate::mask::apply_mask;
 use crate::utf8::{Utf8Bytes, Utf8Validator};
 
@@ -56,6 +57,38 @@ impl DataKind {
             Self::Text => OpCode::Text,
             Self::Binary => OpCode::Binary,
         }
+    }
+}
+
+/// Which protocol a connection speaks.
+///
+/// ```
+/// use rfc6455_proto::{Connection, Variant};
+/// assert_eq!(Connection::server(Default::default()).variant(), Variant::Rfc6455);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Variant {
+    /// RFC 6455: text and binary, fragments, ping/pong, close status and reason.
+    Rfc6455,
+    /// The hybi-00 draft: text only, no fragments, no ping, close without status.
+    Hybi00,
+}
+
+impl Variant {
+    /// Whether messages can be sent in several fragments.
+    pub fn supports_fragmentation(self) -> bool {
+        self == Self::Rfc6455
+    }
+
+    /// Whether messages of this type can be sent.
+    pub fn supports_payload_kind(self, kind: DataKind) -> bool {
+        self == Self::Rfc6455 || kind == DataKind::Text
+    }
+
+    /// Whether close frames carry a status code and reason.
+    pub fn signals_status_on_close(self) -> bool {
+        self == Self::Rfc6455
     }
 }
 
@@ -167,6 +200,8 @@ pub struct Connection {
     out: BytesMut,
     rng: Option<Box<StdRng>>,
     allowed_rsv: u8,
+    /// The hybi-00 codec, when this connection speaks the legacy draft.
+    hybi00: Option<Box<Hybi00Codec>>,
 }
 
 impl Connection {
@@ -210,7 +245,42 @@ impl Connection {
             out: BytesMut::new(),
             rng,
             allowed_rsv: 0,
+            hybi00: None,
         }
+    }
+
+    /// A connection speaking the legacy hybi-00 draft (either role; the draft does not
+    /// mask). Text only: binary, fragments and pings are refused with
+    /// [`SendError::Unsupported`]; closing sends `0xFF 0x00` without status.
+    ///
+    /// ```
+    /// use rfc6455_proto::{Connection, Role, SendError, Variant};
+    /// use rfc6455_proto::hybi00::FramingMode;
+    /// let mut conn = Connection::hybi00(Role::Server, FramingMode::Old, Default::default());
+    /// assert_eq!(conn.variant(), Variant::Hybi00);
+    /// conn.send_text("hi").unwrap();
+    /// assert_eq!(conn.pending_output(), b"\x00hi\xff");
+    /// assert!(matches!(conn.send_binary(b"x"), Err(SendError::Unsupported(_))));
+    /// ```
+    pub fn hybi00(role: Role, mode: FramingMode, limits: Limits) -> Self {
+        let mut conn = Self::new(role, limits, None);
+        conn.hybi00 = Some(Box::new(Hybi00Codec::new(mode, limits)));
+        conn
+    }
+
+    /// The protocol this connection speaks.
+    pub fn variant(&self) -> Variant {
+        if self.hybi00.is_some() {
+            Variant::Hybi00
+        } else {
+            Variant::Rfc6455
+        }
+    }
+
+    /// Queue raw bytes for the peer ahead of any frame (the hybi-00 server's 16-byte
+    /// handshake answer, which follows the 101 head on the upgraded stream).
+    pub fn queue_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
     }
 
     /// Allow RSV bits for a negotiated extension (RSV1 = `0b100`). Frames with other RSV
@@ -321,6 +391,9 @@ impl Connection {
             if matches!(self.close, CloseState::Closed | CloseState::Failed) {
                 return Ok(None);
             }
+            if self.hybi00.is_some() {
+                return self.poll_hybi00(buf);
+            }
             let result = match self.read {
                 ReadState::Header => self.read_header(buf),
                 ReadState::Payload { .. } => self.read_payload(buf, partial),
@@ -331,6 +404,45 @@ impl Connection {
                 Ok(Step::Continue) => {}
                 Err(error) => {
                     self.fail(error.close_code());
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    fn poll_hybi00(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, ProtocolError> {
+        let Some(codec) = self.hybi00.as_mut() else {
+            return Ok(None);
+        };
+        loop {
+            match codec.decode(buf) {
+                Ok(None) => return Ok(None),
+                Ok(Some(Hybi00Frame::Text(text))) => {
+                    if self.close == CloseState::CloseSent {
+                        continue; // data after our close is discarded, as in RFC 6455
+                    }
+                    return Ok(Some(Event::Data {
+                        kind: DataKind::Text,
+                        payload: text.into_bytes(),
+                        first: true,
+                        frame_end: true,
+                        fin: true,
+                    }));
+                }
+                Ok(Some(Hybi00Frame::Close)) => {
+                    let first = self.close == CloseState::Open;
+                    if first {
+                        codec.encode_close(&mut self.out);
+                    }
+                    self.peer_closed_first = Some(first);
+                    self.close = CloseState::Closed;
+                    return Ok(Some(Event::Close(None)));
+                }
+                Err(error) => {
+                    if self.close == CloseState::Open {
+                        codec.encode_close(&mut self.out);
+                    }
+                    self.close = CloseState::Failed;
                     return Err(error);
                 }
             }
@@ -617,6 +729,23 @@ impl Connection {
     /// # Errors
     /// The [`SendError`] of the rule the frame would break; nothing is queued then.
     pub fn send_frame(&mut self, opcode: OpCode, fin: bool, data: &[u8]) -> Result<(), SendError> {
+        if let Some(codec) = &self.hybi00 {
+            if self.close != CloseState::Open {
+                return Err(SendError::Closed);
+            }
+            return match (opcode, fin) {
+                (OpCode::Text, true) => {
+                    let text = std::str::from_utf8(data).map_err(|_| SendError::InvalidUtf8)?;
+                    codec.encode_text(text, &mut self.out);
+                    Ok(())
+                }
+                (OpCode::Binary, _) => Err(SendError::Unsupported("binary messages (hybi-00)")),
+                (OpCode::Ping | OpCode::Pong, _) => {
+                    Err(SendError::Unsupported("ping/pong (hybi-00)"))
+                }
+                _ => Err(SendError::Unsupported("fragmented messages (hybi-00)")),
+            };
+        }
         self.check_send(opcode, fin, data.len())?;
         self.write_frame(opcode, fin, data);
         Ok(())
@@ -699,6 +828,12 @@ impl Connection {
         if self.close != CloseState::Open {
             return Ok(());
         }
+        if let Some(codec) = &self.hybi00 {
+            // hybi-00 closes with 0xFF 0x00: no status, no reason.
+            codec.encode_close(&mut self.out);
+            self.close = CloseState::CloseSent;
+            return Ok(());
+        }
         self.write_close(&CloseFrame::new(code, reason));
         self.close = CloseState::CloseSent;
         self.outgoing = None;
@@ -738,8 +873,8 @@ impl Connection {
     /// The send rules are checked as for [`send_frame`](Self::send_frame). Any pending
     /// output must be written before this header.
     ///
-    /// Returns `None` on a client: client payloads are masked and must go through
-    /// [`send_frame`](Self::send_frame).
+    /// Returns `None` on a client (client payloads are masked) and on hybi-00: use
+    /// [`send_frame`](Self::send_frame) then.
     ///
     /// # Errors
     /// As for [`send_frame`](Self::send_frame).
@@ -749,7 +884,7 @@ impl Connection {
         fin: bool,
         len: usize,
     ) -> Result<Option<([u8; MAX_HEADER_LEN], usize)>, SendError> {
-        if self.role == Role::Client {
+        if self.role == Role::Client || self.hybi00.is_some() {
             return Ok(None);
         }
         self.check_send(opcode, fin, len)?;

@@ -48,7 +48,7 @@ mod utf8;
 
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
 pub use config::{Limits, Role};
-pub use connection::{Assembler, CloseState, Connection, DataKind, Event, Message};
+pub use connection::{Assembler, CloseState, Connection, DataKind, Event, Message, Variant};
 pub use error::{HandshakeError, ProtocolError, SendError};
 pub use frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 pub use utf8::{InvalidUtf8, Utf8Bytes, Utf8Validator};

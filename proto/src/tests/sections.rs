@@ -559,3 +559,89 @@ mod s5_7_examples_end_to_end {
         assert_eq!(c.data_frame_header(OpCode::Binary, true, 1).unwrap(), None);
     }
 }
+
+mod hybi00_variant {
+    use super::*;
+    use crate::hybi00::FramingMode;
+    use crate::{Role, Variant};
+
+    fn pair(mode: FramingMode) -> (Connection, Connection) {
+        let limits = Limits::default().max_message_size(1000);
+        (
+            Connection::hybi00(Role::Client, mode, limits),
+            Connection::hybi00(Role::Server, mode, limits),
+        )
+    }
+
+    #[test]
+    fn text_round_trips_in_both_framing_modes() {
+        for mode in [FramingMode::Old, FramingMode::New] {
+            let (mut client, mut server) = pair(mode);
+            client.send_text("héllo").unwrap();
+            let events = feed(&mut server, &client.take_output()).unwrap();
+            assert_eq!(events.len(), 1);
+            let Event::Data {
+                kind: DataKind::Text,
+                payload,
+                fin: true,
+                first: true,
+                ..
+            } = &events[0]
+            else {
+                panic!("{events:?}")
+            };
+            assert_eq!(&payload[..], "héllo".as_bytes());
+        }
+    }
+
+    #[test]
+    fn unsupported_operations_are_refused() {
+        let (mut client, _) = pair(FramingMode::Old);
+        assert_eq!(client.variant(), Variant::Hybi00);
+        assert!(!client.variant().supports_fragmentation());
+        assert!(!client.variant().supports_payload_kind(DataKind::Binary));
+        assert!(client.variant().supports_payload_kind(DataKind::Text));
+        assert!(!client.variant().signals_status_on_close());
+        assert!(matches!(
+            client.send_binary(b"x"),
+            Err(SendError::Unsupported(_))
+        ));
+        assert!(matches!(
+            client.send_ping(b"x"),
+            Err(SendError::Unsupported(_))
+        ));
+        assert!(matches!(
+            client.send_fragment(Some(DataKind::Text), b"x", false),
+            Err(SendError::Unsupported(_))
+        ));
+        assert!(!client.has_output(), "nothing queued for a refused send");
+    }
+
+    #[test]
+    fn close_is_ff_00_and_is_answered() {
+        let (mut client, mut server) = pair(FramingMode::Old);
+        client.send_close(CloseCode::from(4000), "ignored").unwrap();
+        let out = client.take_output();
+        assert_eq!(
+            &out[..],
+            &[0xFF, 0x00],
+            "no status and no reason on hybi-00"
+        );
+        assert_eq!(feed(&mut server, &out).unwrap(), vec![Event::Close(None)]);
+        assert_eq!(server.pending_output(), &[0xFF, 0x00]);
+        assert_eq!(server.close_state(), CloseState::Closed);
+        assert_eq!(client.send_text("late"), Err(SendError::Closed));
+    }
+
+    #[test]
+    fn unterminated_frame_over_the_limit_fails_the_connection() {
+        let (_, mut server) = pair(FramingMode::Old);
+        let mut bytes = vec![0x00];
+        bytes.extend(std::iter::repeat_n(b'a', 2000));
+        assert!(matches!(
+            feed(&mut server, &bytes),
+            Err(ProtocolError::MessageTooBig { .. })
+        ));
+        assert_eq!(server.close_state(), CloseState::Failed);
+    }
+}
