@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Response, StatusCode};
+use rand::SeedableRng;
 use rfc6455_proto::handshake::ClientRequest;
-use rfc6455_proto::{HandshakeError, Role};
+use rfc6455_proto::hybi00::{self, FramingMode};
+use rfc6455_proto::{Connection, HandshakeError, Role, Variant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
@@ -45,6 +47,8 @@ pub struct ClientOptions {
     pub(crate) handshake_timeout: Duration,
     pub(crate) max_header_size: usize,
     pub(crate) config: Config,
+    pub(crate) variant: Variant,
+    pub(crate) hybi00_framing: FramingMode,
 }
 
 impl Default for ClientOptions {
@@ -56,6 +60,8 @@ impl Default for ClientOptions {
             handshake_timeout: Duration::from_secs(30),
             max_header_size: 16 * 1024,
             config: Config::default(),
+            variant: Variant::Rfc6455,
+            hybi00_framing: FramingMode::Old,
         }
     }
 }
@@ -98,6 +104,25 @@ impl ClientOptions {
     /// Settings of the connection (limits, idle timeout, buffers).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// The protocol to speak: [`Variant::Rfc6455`] (the default) or the legacy
+    /// [`Variant::Hybi00`] draft (the original's `#:protocol 'hybi00`).
+    ///
+    /// ```
+    /// let options = rfc6455::ClientOptions::default().variant(rfc6455::Variant::Hybi00);
+    /// # let _ = options;
+    /// ```
+    pub fn variant(mut self, variant: Variant) -> Self {
+        self.variant = variant;
+        self
+    }
+
+    /// The hybi-00 framing mode: `Old` (`0x00 … 0xFF`, the default and what browsers
+    /// spoke) or `New` (length-prefixed, as the original's `hybi00-framing-mode 'new`).
+    pub fn hybi00_framing(mut self, mode: FramingMode) -> Self {
+        self.hybi00_framing = mode;
         self
     }
 }
@@ -208,21 +233,80 @@ async fn handshake(
     options: &ClientOptions,
     fill_info: impl FnOnce(&mut HandshakeInfo),
 ) -> Result<(WebSocket, Response<()>), Error> {
+    if options.variant == Variant::Hybi00 {
+        return handshake_hybi00(io, target, options, fill_info).await;
+    }
     let mut nonce = [0u8; 16];
     crate::random::fill(&mut nonce);
     let (request, expected) = ClientRequest::new(target.uri.clone(), nonce)
         .subprotocols(options.subprotocols.iter().cloned())
         .headers(options.headers.clone())
         .build()?;
+    write_request(&mut io, &request, &[]).await?;
+    let (response, buf) = read_101(&mut io, options).await?;
+    let answer = expected.check_response(&response)?;
+    let mut info = HandshakeInfo::from_request(&request);
+    info.subprotocol = answer.subprotocol().map(str::to_owned);
+    info.response_headers = response.headers().clone();
+    fill_info(&mut info);
+    let ws = WebSocket::from_parts(io, Role::Client, options.config, buf, info);
+    Ok((ws, response))
+}
+
+/// The hybi-00 opening handshake: keys and key3 out, the 101 head and the 16-byte answer
+/// in.
+async fn handshake_hybi00(
+    mut io: Transport,
+    target: &Target,
+    options: &ClientOptions,
+    fill_info: impl FnOnce(&mut HandshakeInfo),
+) -> Result<(WebSocket, Response<()>), Error> {
+    let mut rng = rand::rngs::StdRng::from_seed(crate::random::seed());
+    let protocols: Vec<&str> = options.subprotocols.iter().map(String::as_str).collect();
+    let origin = options
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let (expected, mut request, key3) =
+        hybi00::client_request(&target.uri, &mut rng, &protocols, origin)?;
+    for (name, value) in &options.headers {
+        if !request.headers().contains_key(name) {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    write_request(&mut io, &request, &key3).await?;
+    let (response, mut buf) = read_101(&mut io, options).await?;
+    while buf.len() < hybi00::ANSWER_LEN {
+        buf.reserve(hybi00::ANSWER_LEN);
+        if io.read_buf(&mut buf).await? == 0 {
+            return Err(Error::from(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed before the hybi-00 handshake answer",
+            )));
+        }
+    }
+    let mut answer = [0u8; hybi00::ANSWER_LEN];
+    answer.copy_from_slice(&buf.split_to(hybi00::ANSWER_LEN));
+    let subprotocol = expected.check_response(&response, &answer)?;
+    let mut info = HandshakeInfo::from_request(&request);
+    info.subprotocol = subprotocol;
+    info.response_headers = response.headers().clone();
+    fill_info(&mut info);
+    let core = Connection::hybi00(Role::Client, options.hybi00_framing, options.config.limits);
+    let ws = WebSocket::from_core(io, core, options.config, buf, info);
+    Ok((ws, response))
+}
+
+/// Write the request head, then `body` (hybi-00's key3).
+async fn write_request(
+    io: &mut Transport,
+    request: &http::Request<()>,
+    body: &[u8],
+) -> Result<(), Error> {
     let mut head = Vec::with_capacity(256);
     head.extend_from_slice(b"GET ");
-    head.extend_from_slice(
-        request
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .as_bytes(),
-    );
+    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    head.extend_from_slice(target.as_bytes());
     head.extend_from_slice(b" HTTP/1.1\r\n");
     for (name, value) in request.headers() {
         head.extend_from_slice(name.as_str().as_bytes());
@@ -231,14 +315,22 @@ async fn handshake(
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"\r\n");
+    head.extend_from_slice(body);
     io.write_all(&head).await?;
+    Ok(())
+}
 
+/// Read the response head; anything but 101 is an error carrying status, headers and the
+/// start of the body. Returns the head and the bytes read past it.
+async fn read_101(
+    io: &mut Transport,
+    options: &ClientOptions,
+) -> Result<(Response<()>, BytesMut), Error> {
     let mut buf = BytesMut::with_capacity(1024);
-    let (response, head_len) =
-        read_response_head(&mut io, &mut buf, options.max_header_size).await?;
+    let (response, head_len) = read_response_head(io, &mut buf, options.max_header_size).await?;
     let _ = buf.split_to(head_len);
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        let body = read_some_body(&mut io, buf, &response).await;
+        let body = read_some_body(io, buf, &response).await;
         let (parts, ()) = response.into_parts();
         let status = parts.status;
         return Err(Error::handshake(
@@ -246,13 +338,7 @@ async fn handshake(
             Some(Response::from_parts(parts, body)),
         ));
     }
-    let answer = expected.check_response(&response)?;
-    let mut info = HandshakeInfo::from_request(&request);
-    info.subprotocol = answer.subprotocol().map(str::to_owned);
-    info.response_headers = response.headers().clone();
-    fill_info(&mut info);
-    let ws = WebSocket::from_parts(io, Role::Client, options.config, buf, info);
-    Ok((ws, response))
+    Ok((response, buf))
 }
 
 /// Read until a whole response head is buffered; returns it and its length.

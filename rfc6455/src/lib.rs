@@ -27,6 +27,45 @@
 //! pick a subprotocol or refuse, and hands a per-connection state to the handler.
 //! [`upgrade`] accepts a WebSocket inside an existing hyper or axum application.
 //!
+//! # Routing by path and subprotocol, and a page on the same port
+//!
+//! A [`ServiceMapper`] is an ordered table of path patterns, each with handlers chosen by
+//! the subprotocol the client offers (the original's `ws-service-mapper`);
+//! [`serve_mapped`] serves it. [`ServerOptions::fallback`] hands plain HTTP requests to any
+//! hyper service — [`StaticFiles`] serves a folder — so one port serves the page and its
+//! WebSockets:
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use rfc6455::{ServerOptions, ServiceMapper, StaticFiles, serve_mapped};
+//!
+//! let mapper = ServiceMapper::builder()
+//!     .path("/test")
+//!         .none(|mut ws, _| async move { let _ = ws.send_text("no subprotocol").await; })
+//!         .subprotocol("subprotocol", |mut ws, _| async move {
+//!             let _ = ws.send_text("This is the subprotocol handler").await;
+//!         })
+//!     .path(r"/rooms/(?<room>\w+)")
+//!         .subprotocol("chat", |mut ws, params| async move {
+//!             let room = params.get("room").unwrap_or_default().to_owned();
+//!             let _ = ws.send_text(&format!("welcome to {room}")).await;
+//!         })
+//!     .build()?;
+//! let options = ServerOptions::default().port(8081).fallback(StaticFiles::new("public"));
+//! let server = serve_mapped(options, mapper).await?;
+//! # server.stop().await; Ok(()) }
+//! ```
+//!
+//! In an existing application, [`ServiceMapper::into_service`] is a hyper and tower
+//! service (axum: `Router::fallback_service`), and with the `axum` feature
+//! `rfc6455::axum::WebSocketUpgrade` is an extractor for a single endpoint.
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `axum` | off | `rfc6455::axum`: the `WebSocketUpgrade` extractor for axum 0.8 |
+//!
 //! # A client
 //!
 //! ```no_run
@@ -58,7 +97,7 @@
 pub use rfc6455_proto as proto;
 pub use rfc6455_proto::{
     CloseCode, CloseFrame, DataKind, HandshakeError, Limits, Message, ProtocolError, Role,
-    SendError, Utf8Bytes,
+    SendError, Utf8Bytes, Variant,
 };
 
 mod client;
@@ -71,12 +110,17 @@ mod socket;
 mod split;
 mod transport;
 
+#[cfg(feature = "axum")]
+pub mod axum;
+
 pub use client::{ClientOptions, connect, connect_with};
 pub use config::Config;
 pub use error::{Error, ErrorKind};
 pub use info::HandshakeInfo;
 pub use server::{
-    Handshake, Rejection, ServerHandle, ServerOptions, UpgradeFuture, serve, serve_with, upgrade,
+    Handshake, MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, Rejection,
+    ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, serve, serve_mapped,
+    serve_with, upgrade,
 };
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};

@@ -37,7 +37,7 @@ impl StopSignal {
         self.waker.wake();
     }
 
-    fn poll_stopped(&self, cx: &Context<'_>) -> bool {
+    pub(crate) fn poll_stopped(&self, cx: &Context<'_>) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return true;
         }
@@ -92,6 +92,10 @@ pub struct WebSocket<S = Transport> {
     error: Option<Error>,
     info: Box<HandshakeInfo>,
     stop: Option<Arc<StopSignal>>,
+    /// At most this many queued output bytes are the program's own sends (what was queued
+    /// right after its last send, shrinking as output drains). The rest is what reading
+    /// queued (pongs, the close reply).
+    own_output: usize,
 }
 
 impl<S> WebSocket<S>
@@ -126,6 +130,17 @@ where
             Role::Server => Connection::server(config.limits),
             Role::Client => Connection::client(config.limits, crate::random::seed()),
         };
+        Self::from_core(io, core, config, leftover, info)
+    }
+
+    /// Wrap a stream with a protocol core built by the caller (hybi-00 connections).
+    pub(crate) fn from_core(
+        io: S,
+        core: Connection,
+        config: Config,
+        leftover: BytesMut,
+        info: HandshakeInfo,
+    ) -> Self {
         Self {
             io,
             core,
@@ -140,6 +155,7 @@ where
             error: None,
             info: Box::new(info),
             stop: None,
+            own_output: 0,
         }
     }
 
@@ -209,7 +225,12 @@ where
                 self.end(Some(e.into()));
                 continue;
             }
-            if self.core.pending_output().len() > self.config.write_buffer_limit {
+            // Only what reading queued counts here: the program's own sends are bounded
+            // by `poll_send_ready`, and a receiving half must keep reading while a sending
+            // half waits for a peer that is itself blocked writing to us.
+            let pending = self.core.pending_output().len();
+            self.own_output = self.own_output.min(pending);
+            if pending - self.own_output > self.config.write_buffer_limit {
                 // The peer does not read what we owe it (pongs pile up): stop reading
                 // until it does. poll_write_out registered for writability.
                 return Poll::Pending;
@@ -407,6 +428,7 @@ where
     ) -> Result<(), Error> {
         poll_fn(|cx| self.poll_send_ready(cx)).await?;
         enqueue(&mut self.core)?;
+        self.own_output = self.core.pending_output().len();
         Ok(())
     }
 
@@ -618,18 +640,23 @@ where
 
     /// Whether messages can be sent in fragments (RFC 6455: yes; hybi-00: no).
     pub fn supports_fragmentation(&self) -> bool {
-        true
+        self.core.variant().supports_fragmentation()
     }
 
     /// Whether messages of this type can be sent (RFC 6455: text and binary; hybi-00:
     /// text only).
     pub fn supports_payload_kind(&self, kind: DataKind) -> bool {
-        matches!(kind, DataKind::Text | DataKind::Binary)
+        self.core.variant().supports_payload_kind(kind)
     }
 
     /// Whether close frames carry a status and reason (RFC 6455: yes; hybi-00: no).
     pub fn signals_status_on_close(&self) -> bool {
-        true
+        self.core.variant().signals_status_on_close()
+    }
+
+    /// The protocol this connection speaks: RFC 6455, or the legacy hybi-00 draft.
+    pub fn variant(&self) -> rfc6455_proto::Variant {
+        self.core.variant()
     }
 
     /// The underlying stream.
@@ -668,6 +695,7 @@ where
             Message::Text(t) => self.core.send_text(t)?,
             Message::Binary(b) => self.core.send_binary(b)?,
         }
+        self.own_output = self.core.pending_output().len();
         Ok(())
     }
 
@@ -676,6 +704,7 @@ where
         f: impl FnOnce(&mut Connection) -> Result<(), rfc6455_proto::SendError>,
     ) -> Result<(), Error> {
         f(&mut self.core)?;
+        self.own_output = self.core.pending_output().len();
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -21,6 +22,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
+use super::fallback::{Fallback, ResponseBody, boxed};
 use super::hook::{Handshake, Rejection};
 use super::upgrade::websocket_from_upgraded;
 use crate::config::Config;
@@ -38,6 +40,7 @@ use crate::socket::{StopSignal, WebSocket};
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB (answered with 431 beyond) |
 /// | [`stop_timeout`](Self::stop_timeout) | 5 s for connections to close on `stop` |
 /// | [`config`](Self::config) | [`Config::default`]: limits, idle timeout 300 s, … |
+/// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -57,6 +60,7 @@ pub struct ServerOptions {
     pub(crate) max_header_size: usize,
     pub(crate) stop_timeout: Duration,
     pub(crate) config: Config,
+    pub(crate) fallback: Option<Fallback>,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +73,7 @@ impl Default for ServerOptions {
             max_header_size: 16 * 1024,
             stop_timeout: Duration::from_secs(5),
             config: Config::default(),
+            fallback: None,
         }
     }
 }
@@ -129,6 +134,50 @@ impl ServerOptions {
     pub fn port_value(&self) -> u16 {
         self.port
     }
+
+    /// Serve plain HTTP on the same port: every request that is not a WebSocket upgrade
+    /// (no `Upgrade: websocket` header) goes to `service` instead of getting
+    /// `426 Upgrade Required`. Upgrade requests, valid or not, never reach it.
+    ///
+    /// `service` is any hyper service: [`hyper::service::service_fn`] over an async
+    /// function, a [`StaticFiles`](crate::StaticFiles) folder, or a tower service (an axum
+    /// `Router`, a tower-http `ServeDir`) wrapped in hyper-util's `TowerToHyperService`.
+    /// An error from the service is answered `500 Internal Server Error` and logged.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use std::convert::Infallible;
+    /// use http_body_util::Full;
+    /// use hyper::body::{Bytes, Incoming};
+    /// use hyper::service::service_fn;
+    /// use rfc6455::{ServerOptions, serve};
+    ///
+    /// async fn page(_req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    ///     Ok(http::Response::new(Full::new(Bytes::from_static(b"<h1>Hello</h1>"))))
+    /// }
+    ///
+    /// // GET / answers the page; a WebSocket upgrade on the same port reaches the handler.
+    /// let options = ServerOptions::default().port(8081).fallback(service_fn(page));
+    /// let server = serve(options, |mut ws| async move {
+    ///     let _ = ws.send_text("hello").await;
+    /// })
+    /// .await?;
+    /// # server.stop().await; Ok(()) }
+    /// ```
+    pub fn fallback<S, B>(mut self, service: S) -> Self
+    where
+        S: hyper::service::Service<Request<Incoming>, Response = Response<B>>
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.fallback = Some(Fallback::new(service));
+        self
+    }
 }
 
 /// What a server does with an upgrade request: the hook and handler, type-erased.
@@ -178,8 +227,8 @@ where
 }
 
 /// The common upgrade path: check, run the hook, answer 101, spawn the handler.
-pub(crate) fn accept<St, F>(
-    mut req: Request<Incoming>,
+pub(crate) fn accept<B, St, F>(
+    mut req: Request<B>,
     ctx: &ConnContext,
     hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
     handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
@@ -468,9 +517,12 @@ async fn accept_loop(
         };
         let app = app.clone();
         let options = options.clone();
-        shared
-            .registry
-            .spawn(None, serve_connection(tcp, options, app, ctx));
+        // `stop` ends the HTTP side too: idle keep-alive connections close at once.
+        let stop = Arc::new(StopSignal::default());
+        shared.registry.spawn(
+            Some(stop.clone()),
+            serve_connection(tcp, options, app, ctx, stop),
+        );
     }
 }
 
@@ -479,12 +531,19 @@ async fn serve_connection(
     options: ServerOptions,
     app: Arc<dyn Endpoint>,
     ctx: ConnContext,
+    stop: Arc<StopSignal>,
 ) {
     let _ = tcp.set_nodelay(true);
     let ctx = Arc::new(ctx);
+    let fallback = options.fallback.clone();
     let service = service_fn(move |req: Request<Incoming>| {
-        let response = app.handle(req, &ctx);
-        std::future::ready(Ok::<_, Infallible>(response))
+        let response = match &fallback {
+            Some(fallback) if !handshake::is_upgrade_request(&req) => {
+                Either::Left(fallback.call(req))
+            }
+            _ => Either::Right(std::future::ready(boxed(app.handle(req, &ctx)))),
+        };
+        async move { Ok::<Response<ResponseBody>, Infallible>(response.await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -492,7 +551,19 @@ async fn serve_connection(
         .max_buf_size(options.max_header_size.max(8192))
         .serve_connection(TokioIo::new(tcp), service)
         .with_upgrades();
-    if let Err(e) = conn.await {
+    let mut conn = std::pin::pin!(conn);
+    let mut shutting_down = false;
+    let result = std::future::poll_fn(|cx| {
+        if !shutting_down && stop.poll_stopped(cx) {
+            // Finish the request in progress (an upgrade still completes), then close
+            // instead of waiting for another request on an idle keep-alive connection.
+            conn.as_mut().graceful_shutdown();
+            shutting_down = true;
+        }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = result {
         tracing::debug!("HTTP connection ended: {e}");
     }
 }

@@ -1,17 +1,26 @@
 //! The server: [`serve`] (a handler per connection), [`serve_with`] (plus a handshake
-//! hook), and [`upgrade`] for applications that already run hyper or axum.
+//! hook), [`serve_mapped`] (a [`ServiceMapper`] routing by path and subprotocol), and
+//! [`upgrade`] and [`MapperService`] for applications that already run hyper or axum.
 //!
 //! The server is hyper's HTTP/1.1 server with upgrades enabled, so a port serves both
-//! WebSockets and plain HTTP: a request that is not a WebSocket upgrade gets
-//! `426 Upgrade Required` with a short body, an invalid upgrade gets `400` (or `426` for a
-//! wrong `Sec-WebSocket-Version`) with the reason in the body.
+//! WebSockets and plain HTTP: a request that is not a WebSocket upgrade goes to the
+//! [fallback](ServerOptions::fallback) service (for example [`StaticFiles`]), or without
+//! one gets `426 Upgrade Required` with a short body; an invalid upgrade gets `400` (or
+//! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body.
 
+mod fallback;
 mod hook;
 mod listener;
+mod mapper;
+mod static_files;
 mod upgrade;
 
 pub use hook::{Handshake, Rejection};
 pub use listener::{ServerHandle, ServerOptions};
+pub use mapper::{
+    MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, ServiceMapper,
+};
+pub use static_files::StaticFiles;
 pub use upgrade::{UpgradeFuture, upgrade};
 
 use std::future::Future;
@@ -96,4 +105,46 @@ where
 {
     let app = Arc::new(listener::App::new(hook, handler));
     listener::start(options, app).await
+}
+
+/// Serve WebSockets routed by URL path and subprotocol (the original's `ws-serve*`): each
+/// upgrade goes to the entry of `mapper` that fits it, or is refused `404`/`400` (see
+/// [`ServiceMapper`] for the rules).
+///
+/// Takes all of [`serve`]'s options, including a [fallback](ServerOptions::fallback)
+/// HTTP service for plain requests on the same port; the mapper's
+/// [hook](MapperBuilder::hook) plays the part of [`serve_with`]'s. Returns once the socket
+/// listens, with the same [`ServerHandle`].
+///
+/// # Errors
+/// As for [`serve`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use rfc6455::{ServerOptions, ServiceMapper, StaticFiles, serve_mapped};
+///
+/// let mapper = ServiceMapper::builder()
+///     .path("/test")
+///     .none(|mut ws, _| async move {
+///         let _ = ws.send_text("This is the test service").await;
+///     })
+///     .subprotocol("subprotocol", |mut ws, _| async move {
+///         let _ = ws.send_text("This is the subprotocol handler").await;
+///     })
+///     .build()?;
+/// let options = ServerOptions::default()
+///     .port(8081)
+///     .fallback(StaticFiles::new("public")); // http://localhost:8081/ serves the page
+/// let server = serve_mapped(options, mapper).await?;
+/// println!("listening on {}", server.local_addr());
+/// # server.stop().await; Ok(()) }
+/// ```
+pub async fn serve_mapped<St>(
+    options: ServerOptions,
+    mapper: ServiceMapper<St>,
+) -> io::Result<ServerHandle>
+where
+    St: Send + 'static,
+{
+    listener::start(options, Arc::new(mapper)).await
 }
