@@ -1,5 +1,5 @@
 //! The original's client: connects to the test server, greets it, prints five messages,
-//! says goodbye, prints the answer and closes.
+//! says goodbye, prints the answer and closes — once with RFC 6455, once with hybi-00.
 //!
 //! ```sh
 //! cargo run --example test-server &
@@ -7,7 +7,7 @@
 //! ```
 
 use clap::Parser;
-use rfc6455::CloseCode;
+use rfc6455::{ClientOptions, CloseCode, Variant};
 
 #[derive(Parser)]
 struct Args {
@@ -19,8 +19,17 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), rfc6455::Error> {
     let args = Args::parse();
-    let (mut ws, response) = rfc6455::connect(&args.url).await?;
-    println!("connected to {} ({})", args.url, response.status());
+    // As the original's client: once with RFC 6455, once with the hybi-00 draft.
+    for variant in [Variant::Rfc6455, Variant::Hybi00] {
+        println!("--- {variant:?}");
+        run(&args.url, ClientOptions::default().variant(variant)).await?;
+    }
+    Ok(())
+}
+
+async fn run(url: &str, options: ClientOptions) -> Result<(), rfc6455::Error> {
+    let (mut ws, response) = rfc6455::connect_with(url, options).await?;
+    println!("connected to {url} ({})", response.status());
     ws.send_text("Hello from the Rust client").await?;
     for _ in 0..5 {
         match ws.recv().await {

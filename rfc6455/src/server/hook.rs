@@ -2,7 +2,6 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
-use rfc6455_proto::handshake::ClientOffer;
 
 /// An opening handshake in progress, as a handshake hook sees it: the request, the
 /// client's offers, and the response headers and subprotocol the hook chooses.
@@ -18,16 +17,17 @@ use rfc6455_proto::handshake::ClientOffer;
 #[derive(Debug)]
 pub struct Handshake<'a> {
     pub(crate) request: &'a Request<()>,
-    pub(crate) offer: &'a ClientOffer,
+    pub(crate) offered: &'a [String],
     pub(crate) headers: HeaderMap,
     pub(crate) subprotocol: Option<String>,
 }
 
 impl<'a> Handshake<'a> {
-    pub(crate) fn new(request: &'a Request<()>, offer: &'a ClientOffer) -> Self {
+    /// A handshake whose client offered these subprotocols (RFC 6455 or hybi-00).
+    pub(crate) fn with_subprotocols(request: &'a Request<()>, offered: &'a [String]) -> Self {
         Self {
             request,
-            offer,
+            offered,
             headers: HeaderMap::new(),
             subprotocol: None,
         }
@@ -40,13 +40,13 @@ impl<'a> Handshake<'a> {
 
     /// The subprotocols the client offered, in its order of preference.
     pub fn offered_subprotocols(&self) -> &[String] {
-        self.offer.subprotocols()
+        self.offered
     }
 
     /// Answer with `protocol` in `Sec-WebSocket-Protocol`. Returns `false` (and changes
     /// nothing) if the client did not offer it: RFC 6455 §4.2.2 allows only an offered one.
     pub fn accept_subprotocol(&mut self, protocol: &str) -> bool {
-        if self.offer.subprotocols().iter().any(|p| p == protocol) {
+        if self.offered.iter().any(|p| p == protocol) {
             self.subprotocol = Some(protocol.to_owned());
             true
         } else {

@@ -18,12 +18,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rfc6455_proto::handshake;
+use rfc6455_proto::hybi00::{self, FramingMode};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use super::fallback::{Fallback, ResponseBody, boxed};
 use super::hook::{Handshake, Rejection};
+use super::hybi00::accept_hybi00;
 use super::upgrade::websocket_from_upgraded;
 use crate::config::Config;
 use crate::info::HandshakeInfo;
@@ -61,6 +63,7 @@ pub struct ServerOptions {
     pub(crate) stop_timeout: Duration,
     pub(crate) config: Config,
     pub(crate) fallback: Option<Fallback>,
+    pub(crate) hybi00: Option<FramingMode>,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +77,7 @@ impl Default for ServerOptions {
             stop_timeout: Duration::from_secs(5),
             config: Config::default(),
             fallback: None,
+            hybi00: Some(FramingMode::Old),
         }
     }
 }
@@ -95,6 +99,26 @@ impl ServerOptions {
     /// The listen backlog (the original's `#:max-waiting`). Default 511.
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
+        self
+    }
+
+    /// Whether to accept upgrades in the legacy hybi-00 draft (draft-76) beside RFC 6455,
+    /// on the same port, as the original does. Default `true`.
+    ///
+    /// ```
+    /// let options = rfc6455::ServerOptions::default().hybi00(false);
+    /// # let _ = options;
+    /// ```
+    pub fn hybi00(mut self, enabled: bool) -> Self {
+        self.hybi00 = enabled.then_some(FramingMode::Old);
+        self
+    }
+
+    /// Accept hybi-00 upgrades and frame them in this mode: `Old` (`0x00 … 0xFF`, what
+    /// browsers spoke; the default) or `New` (length-prefixed, the original's
+    /// `hybi00-framing-mode 'new`).
+    pub fn hybi00_framing(mut self, mode: FramingMode) -> Self {
+        self.hybi00 = Some(mode);
         self
     }
 
@@ -189,6 +213,10 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
 /// What the accept loop knows about one TCP connection.
 pub(crate) struct ConnContext {
     pub(crate) config: Config,
+    /// Whether hybi-00 upgrades are accepted, and their framing.
+    pub(crate) hybi00: Option<FramingMode>,
+    /// How long a hybi-00 client may take to send its 8 bytes of key3.
+    pub(crate) handshake_timeout: Duration,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_addr: Option<SocketAddr>,
     pub(crate) registry: Arc<Registry>,
@@ -242,12 +270,25 @@ where
     }
     let offer = match handshake::check_request(&req) {
         Ok(offer) => offer,
-        Err(e) => return full(handshake::reject(&e).map(Bytes::from)),
+        Err(e) => {
+            // An upgrade that is not RFC 6455 may be the hybi-00 draft (tried second, as
+            // the original does).
+            if ctx.hybi00.is_some() && req.headers().contains_key("sec-websocket-key1") {
+                let on_upgrade = hyper::upgrade::on(&mut req);
+                let (parts, _body) = req.into_parts();
+                let request = Request::from_parts(parts, ());
+                return match hybi00::check_request(&request) {
+                    Ok(offer) => accept_hybi00(request, on_upgrade, offer, ctx, hook, handler),
+                    Err(e) => full(handshake::reject(&e).map(Bytes::from)),
+                };
+            }
+            return full(handshake::reject(&e).map(Bytes::from));
+        }
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _body) = req.into_parts();
     let request = Request::from_parts(parts, ());
-    let mut hs = Handshake::new(&request, &offer);
+    let mut hs = Handshake::with_subprotocols(&request, offer.subprotocols());
     let state = match hook(&mut hs) {
         Ok(state) => state,
         Err(rejection) => return full(rejection.into_response()),
@@ -511,6 +552,8 @@ async fn accept_loop(
         };
         let ctx = ConnContext {
             config: options.config,
+            hybi00: options.hybi00,
+            handshake_timeout: options.handshake_timeout,
             local_addr: tcp.local_addr().ok(),
             peer_addr: Some(peer),
             registry: shared.registry.clone(),

@@ -1008,6 +1008,8 @@ impl<St: Send + 'static> MapperService<St> {
     pub fn respond<B>(&self, req: Request<B>) -> Response<Full<Bytes>> {
         let ctx = ConnContext {
             config: self.config,
+            hybi00: Some(rfc6455_proto::hybi00::FramingMode::Old),
+            handshake_timeout: std::time::Duration::from_secs(60),
             local_addr: None,
             peer_addr: None,
             registry: Arc::default(),

@@ -10,6 +10,7 @@
 
 mod fallback;
 mod hook;
+mod hybi00;
 mod listener;
 mod mapper;
 mod static_files;

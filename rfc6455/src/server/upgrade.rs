@@ -115,20 +115,23 @@ pub(crate) fn websocket_from_upgraded(
     config: Config,
     mut info: HandshakeInfo,
 ) -> WebSocket {
+    let (io, leftover) = io_from_upgraded(upgraded, &mut info);
+    WebSocket::from_parts(io, Role::Server, config, leftover, info)
+}
+
+/// The stream under hyper's upgraded connection (plain TCP unwrapped when it is one, with
+/// its addresses recorded in `info`) and the bytes hyper read past the request.
+pub(crate) fn io_from_upgraded(
+    upgraded: Upgraded,
+    info: &mut HandshakeInfo,
+) -> (Transport, BytesMut) {
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {
             let tcp = parts.io.into_inner();
             info.local_addr = tcp.local_addr().ok();
             info.peer_addr = tcp.peer_addr().ok();
-            let leftover = BytesMut::from(&parts.read_buf[..]);
-            WebSocket::from_parts(Transport::Tcp(tcp), Role::Server, config, leftover, info)
+            (Transport::Tcp(tcp), BytesMut::from(&parts.read_buf[..]))
         }
-        Err(upgraded) => WebSocket::from_parts(
-            Transport::Upgraded(TokioIo::new(upgraded)),
-            Role::Server,
-            config,
-            BytesMut::new(),
-            info,
-        ),
+        Err(upgraded) => (Transport::Upgraded(TokioIo::new(upgraded)), BytesMut::new()),
     }
 }
