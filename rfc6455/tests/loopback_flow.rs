@@ -1,0 +1,288 @@
+//! Loopback: flow — `recv` cancelled by `tokio::select!` loses nothing, and a peer that
+//! does not read makes `send`/`feed` wait instead of buffering without bound.
+
+mod common;
+
+use std::pin::pin;
+use std::time::Duration;
+
+use common::*;
+use rfc6455::{ClientOptions, CloseCode, Config, Message, connect, connect_with};
+use tokio::sync::oneshot;
+use tokio::time::{MissedTickBehavior, interval, timeout};
+
+const BIG: usize = 256 * 1024;
+
+/// Our server sends large messages with gaps; the client's `recv` sits in a `select!`
+/// against a 1 ms timer, so it is often dropped mid-message. Every message must arrive
+/// exactly once, whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recv_cancelled_by_select_loses_nothing() {
+    const N: u64 = 40;
+    let server = serve_one(local(), |mut ws| async move {
+        for i in 0..N {
+            let m = if i.is_multiple_of(2) {
+                Message::binary(pattern(i, BIG + i as usize))
+            } else {
+                Message::text(text_pattern(i, BIG - i as usize))
+            };
+            ws.send(m).await.unwrap();
+            if i.is_multiple_of(3) {
+                // A gap, so that the client's timer wins while a message is half read.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        while ws.recv().await.is_some() {}
+    })
+    .await;
+    let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
+    let mut tick = interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut next = 0u64;
+    let mut ticks = 0u64;
+    within(async {
+        while next < N {
+            tokio::select! {
+                m = ws.recv() => {
+                    let m = m.expect("stream ended early").expect("recv error");
+                    let want = if next.is_multiple_of(2) {
+                        Message::binary(pattern(next, BIG + next as usize))
+                    } else {
+                        Message::text(text_pattern(next, BIG - next as usize))
+                    };
+                    assert!(m == want, "message {next} differs (len {} vs {})", m.len(), want.len());
+                    next += 1;
+                }
+                _ = tick.tick() => ticks += 1,
+            }
+        }
+    })
+    .await;
+    assert!(ticks > 0, "the timer never won: recv was never cancelled");
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    server.stop().await;
+}
+
+/// A raw server writes every frame in pieces with pauses between them — splitting
+/// headers, multi-byte characters and fragmented messages — so `recv` is certainly
+/// cancelled mid-frame and mid-message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recv_cancelled_mid_frame_resumes_exactly() {
+    use tokio::io::AsyncWriteExt;
+    const N: u64 = 12;
+    let expected = |i: u64| text_pattern(i, BIG + 3 * i as usize);
+    let (listener, ws_url) = raw_listener("/").await;
+    let client = tokio::spawn(async move {
+        let (mut ws, _) = connect(&ws_url).await.unwrap();
+        let mut tick = interval(Duration::from_millis(1));
+        let mut got = Vec::new();
+        let mut ticks = 0u64;
+        loop {
+            tokio::select! {
+                m = ws.recv() => match m {
+                    Some(m) => got.push(m.unwrap()),
+                    None => break,
+                },
+                _ = tick.tick() => ticks += 1,
+            }
+        }
+        (got, ticks)
+    });
+    let (mut peer, _) = within(RawPeer::accept(&listener, &[], &[])).await;
+    for i in 0..N {
+        let text = expected(i);
+        let bytes = text.as_bytes();
+        // Every third message in two frames, split inside a character.
+        let mut wire = Vec::new();
+        if i.is_multiple_of(3) {
+            let cut = bytes.len() / 2 + 1;
+            wire.extend(encode_frame(b0(false, OP_TEXT), &bytes[..cut], None));
+            wire.extend(encode_frame(b0(true, OP_CONT), &bytes[cut..], None));
+        } else {
+            wire.extend(encode_frame(b0(true, OP_TEXT), bytes, None));
+        }
+        let n = wire.len();
+        let cuts = [0, 1, 3, n / 3 + 1, 2 * n / 3 + 2, n - 1, n];
+        for w in cuts.windows(2) {
+            peer.io.write_all(&wire[w[0]..w[1]]).await.unwrap();
+            peer.io.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+    peer.send_close(1000, "").await;
+    assert_eq!(within(peer.expect_close()).await.0, Some(1000));
+    drop(peer);
+    let (got, ticks) = within(client).await.unwrap();
+    assert_eq!(got.len(), N as usize);
+    for (i, m) in got.iter().enumerate() {
+        assert!(
+            m.as_text() == Some(expected(i as u64).as_str()),
+            "message {i}"
+        );
+    }
+    assert!(
+        ticks >= N,
+        "the timer should have won during the pauses ({ticks})"
+    );
+}
+
+/// What the server handler counted once released: messages and bytes before "done".
+async fn counting_server() -> (
+    rfc6455::ServerHandle,
+    oneshot::Sender<()>,
+    oneshot::Receiver<(usize, usize)>,
+) {
+    let (go_tx, go_rx) = oneshot::channel::<()>();
+    let (count_tx, count_rx) = oneshot::channel();
+    let server = serve_one(local(), |mut ws| async move {
+        // Not reading at all until told to.
+        go_rx.await.unwrap();
+        let (mut count, mut bytes) = (0, 0);
+        loop {
+            match ws.recv().await {
+                Some(Ok(Message::Text(t))) if t.as_str() == "done" => break,
+                Some(Ok(m)) => {
+                    count += 1;
+                    bytes += m.len();
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let _ = count_tx.send((count, bytes));
+        while ws.recv().await.is_some() {}
+    })
+    .await;
+    (server, go_tx, count_rx)
+}
+
+fn small_buffer() -> ClientOptions {
+    ClientOptions::default().config(Config::default().write_buffer_limit(16 * 1024))
+}
+
+/// With a peer that does not read, `send` eventually waits (Pending) instead of queueing
+/// more and more; once the peer reads, the same send completes and nothing is lost.
+#[tokio::test]
+async fn send_waits_for_a_peer_that_does_not_read() {
+    // Far more than the kernel's socket buffers can take on loopback.
+    const CAP: usize = 256; // × 256 KiB = 64 MiB
+    let (server, go_tx, count_rx) = counting_server().await;
+    let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
+        .await
+        .unwrap();
+    let data = pattern(1, BIG);
+    let mut sent = 0;
+    loop {
+        assert!(
+            sent < CAP,
+            "send never waited: {} MiB accepted while nobody reads",
+            (sent * BIG) >> 20
+        );
+        let mut send = pin!(ws.send_binary(&data));
+        match timeout(Duration::from_millis(300), send.as_mut()).await {
+            Ok(result) => {
+                result.unwrap();
+                sent += 1;
+            }
+            Err(_) => {
+                // Blocked, as it should be. Let the server read; the same send finishes.
+                go_tx.send(()).unwrap();
+                within(send).await.unwrap();
+                sent += 1;
+                break;
+            }
+        }
+    }
+    within(ws.send_text("done")).await.unwrap();
+    assert_eq!(within(count_rx).await.unwrap(), (sent, sent * BIG));
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    server.stop().await;
+}
+
+/// `feed` (no flush) is bounded the same way: it waits once the queue is over the write
+/// buffer limit and the socket is full; a cancelled `feed` queued nothing.
+#[tokio::test]
+async fn feed_waits_for_a_peer_that_does_not_read() {
+    const CAP: usize = 256;
+    let (server, go_tx, count_rx) = counting_server().await;
+    let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
+        .await
+        .unwrap();
+    let mut fed = 0;
+    loop {
+        assert!(
+            fed < CAP,
+            "feed never waited: {} MiB queued",
+            (fed * BIG) >> 20
+        );
+        let m = Message::binary(pattern(fed as u64, BIG));
+        match timeout(Duration::from_millis(300), ws.feed(m)).await {
+            Ok(result) => {
+                result.unwrap();
+                fed += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(fed >= 1);
+    go_tx.send(()).unwrap();
+    within(ws.flush()).await.unwrap();
+    within(ws.send_text("done")).await.unwrap();
+    assert_eq!(within(count_rx).await.unwrap(), (fed, fed * BIG));
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    server.stop().await;
+}
+
+/// A peer that floods pings and never reads the pongs: the server stops reading once the
+/// pongs it owes pile up past the write buffer limit (so the peer's writes stall instead
+/// of the server's memory growing), and when the peer reads again every ping gets its
+/// pong, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_flood_without_reading_is_bounded() {
+    use tokio::io::AsyncWriteExt;
+    const PER_CHUNK: u64 = 1000;
+    let server = echo_server(local()).await;
+    let (peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
+    let mut io = peer.io;
+    let (mut rd, mut wr) = io.split();
+    let payload = |n: u64| {
+        let mut p = n.to_be_bytes().to_vec();
+        p.resize(125, b'.');
+        p
+    };
+    let chunk = |c: u64| {
+        (c * PER_CHUNK..(c + 1) * PER_CHUNK)
+            .flat_map(|n| encode_frame(b0(true, OP_PING), &payload(n), Some([1, 2, 3, 4])))
+            .collect::<Vec<u8>>()
+    };
+    let mut chunks = 0u64;
+    let stalled_chunk = loop {
+        assert!(
+            chunks * PER_CHUNK * 131 < 256 << 20,
+            "the server kept reading pings while nobody read its pongs"
+        );
+        let bytes = chunk(chunks);
+        let mut write = Box::pin(async move {
+            wr.write_all(&bytes).await.unwrap();
+            wr
+        });
+        match timeout(Duration::from_secs(1), write.as_mut()).await {
+            Ok(w) => {
+                wr = w;
+                chunks += 1;
+            }
+            Err(_) => break write,
+        }
+    };
+    // Read the pongs while the stalled chunk finishes.
+    let total = (chunks + 1) * PER_CHUNK;
+    let reading = async {
+        for n in 0..total {
+            let pong = read_frame(&mut rd).await.expect("connection ended");
+            assert_eq!(pong.opcode, OP_PONG);
+            assert!(pong.payload == payload(n), "pong {n} out of order");
+        }
+    };
+    let (_wr, ()) = within(async { tokio::join!(stalled_chunk, reading) }).await;
+    drop(io);
+    server.stop().await;
+}
