@@ -70,10 +70,49 @@ install_browser() {
     log "chromium: $(/usr/bin/chromium --version 2>/dev/null); playwright-core $want"
 }
 
+# Node's `ws` (pinned by tests/interop/package-lock.json), for rfc6455/tests/interop_node.rs
+# (tests/interop/ws_echo_server.mjs, ws_client.mjs). The Chromium interop test
+# (interop_chromium.rs) uses install_browser's chromium and playwright-core.
+install_node_ws() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        log "ERROR: node and npm are needed for tests/interop (Node's ws)" >&2
+        return 1
+    fi
+    local dir="$ROOT/tests/interop" want have
+    want="$(node -p 'require(process.argv[1]).packages["node_modules/ws"].version' \
+        "$dir/package-lock.json")"
+    have="$(node -p 'require(process.argv[1]).version' \
+        "$dir/node_modules/ws/package.json" 2>/dev/null || true)"
+    if [[ "$have" != "$want" ]]; then
+        log "installing ws $want in tests/interop (had: ${have:-none})"
+        npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+        have="$(node -p 'require(process.argv[1]).version' "$dir/node_modules/ws/package.json")"
+    fi
+    if [[ "$have" != "$want" ]]; then
+        log "ERROR: ws $have installed in tests/interop, expected $want" >&2
+        return 1
+    fi
+    log "node $(node --version) with ws $have in tests/interop"
+}
+
+# curl, for the plain-upgrade handshake check in rfc6455/tests/handshake_wire.rs.
+install_curl() {
+    if ! command -v curl >/dev/null; then
+        local sudo=""
+        [[ "$(id -u)" == 0 ]] || sudo="sudo"
+        log "installing Debian's curl"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+    fi
+    log "$(curl --version | head -n 1)"
+}
+
 main() {
     install_python_websockets
     install_browser
-    # Later peers (Node ws, Chromium, ...) get their own install_* function, called here.
+    install_node_ws
+    install_curl
+    # Later peers get their own install_* function, called here.
 }
 
 main "$@"

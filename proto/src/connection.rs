@@ -317,6 +317,19 @@ impl Connection {
         self.limits.max_message_size = bytes;
     }
 
+    /// Change the frame-size limit for the frames that start from now on. A caller that
+    /// takes frames in pieces (`partial` in [`poll_event`](Self::poll_event)) never buffers
+    /// a whole frame and may lift it (`u64::MAX`).
+    ///
+    /// ```
+    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
+    /// conn.set_max_frame_size(1 << 30);
+    /// assert_eq!(conn.limits().frame_size_limit(), 1 << 30);
+    /// ```
+    pub fn set_max_frame_size(&mut self, bytes: u64) {
+        self.limits.max_frame_size = bytes;
+    }
+
     /// Progress of the closing handshake.
     pub fn close_state(&self) -> CloseState {
         self.close

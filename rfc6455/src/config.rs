@@ -13,6 +13,8 @@ use rfc6455_proto::Limits;
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s (close 1001) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s |
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
+/// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
+/// | [`stream_message_limit`](Self::stream_message_limit) | none (streamed messages are never held whole) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,6 +31,8 @@ pub struct Config {
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) close_timeout: Duration,
     pub(crate) write_buffer_limit: usize,
+    pub(crate) stream_fragment_size: usize,
+    pub(crate) stream_message_limit: Option<u64>,
 }
 
 impl Default for Config {
@@ -38,6 +42,8 @@ impl Default for Config {
             idle_timeout: Some(Duration::from_secs(300)),
             close_timeout: Duration::from_secs(5),
             write_buffer_limit: 128 * 1024,
+            stream_fragment_size: 64 * 1024,
+            stream_message_limit: None,
         }
     }
 }
@@ -68,6 +74,30 @@ impl Config {
     /// before it. Default 128 KiB.
     pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
         self.write_buffer_limit = bytes;
+        self
+    }
+
+    /// The largest fragment a streamed send writes (the original's
+    /// `rfc6455-stream-buffer-size`). Default 65 536 bytes.
+    ///
+    /// ```
+    /// let config = rfc6455::Config::default().stream_fragment_size(16 * 1024);
+    /// # let _ = config;
+    /// ```
+    pub fn stream_fragment_size(mut self, bytes: usize) -> Self {
+        self.stream_fragment_size = bytes.max(1);
+        self
+    }
+
+    /// The largest message a streamed receive accepts (close 1009 beyond); `None` for no
+    /// limit. Streamed messages are never held whole, so the default is `None`.
+    ///
+    /// ```
+    /// let config = rfc6455::Config::default().stream_message_limit(Some(1 << 30));
+    /// # let _ = config;
+    /// ```
+    pub fn stream_message_limit(mut self, bytes: Option<u64>) -> Self {
+        self.stream_message_limit = bytes;
         self
     }
 

@@ -108,6 +108,7 @@ mod random;
 mod server;
 mod socket;
 mod split;
+mod streaming;
 mod transport;
 
 #[cfg(feature = "axum")]
@@ -124,4 +125,5 @@ pub use server::{
 };
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};
+pub use streaming::{Fragment, MessageReader, MessageWriter};
 pub use transport::Transport;

@@ -24,6 +24,18 @@ use crate::transport::Transport;
 /// How much the read buffer grows by when it needs room.
 const READ_CHUNK: usize = 8 * 1024;
 
+/// The most the read buffer grows by for a streamed receive.
+const STREAM_READ_CHUNK: usize = 64 * 1024;
+
+/// A piece of a data message, as [`WebSocket::poll_chunk`] delivers it.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    pub(crate) kind: DataKind,
+    pub(crate) payload: bytes::Bytes,
+    pub(crate) first: bool,
+    pub(crate) fin: bool,
+}
+
 /// Tells a server's connections to close with 1001 (going away).
 #[derive(Debug, Default)]
 pub(crate) struct StopSignal {
@@ -96,6 +108,10 @@ pub struct WebSocket<S = Transport> {
     /// right after its last send, shrinking as output drains). The rest is what reading
     /// queued (pongs, the close reply).
     own_output: usize,
+    /// Drop data until the end of the current message (its streamed reader was dropped).
+    discarding: bool,
+    /// A streamed receive is in progress: the core runs with the streaming limits.
+    streaming: bool,
 }
 
 impl<S> WebSocket<S>
@@ -156,6 +172,8 @@ where
             info: Box::new(info),
             stop: None,
             own_output: 0,
+            discarding: false,
+            streaming: false,
         }
     }
 
@@ -199,6 +217,34 @@ where
     /// The poll form of [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         loop {
+            match ready!(self.poll_chunk(cx, false)) {
+                Some(Ok(chunk)) => {
+                    let Chunk {
+                        kind,
+                        payload,
+                        first,
+                        fin,
+                        ..
+                    } = chunk;
+                    if let Some(msg) = self.assembler.push(kind, payload, first, fin) {
+                        return Poll::Ready(Some(Ok(msg)));
+                    }
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// The next piece of data: a whole frame, or with `partial` whatever part of a frame
+    /// has arrived. Drives everything else meanwhile: duty frames, the close handshake,
+    /// timers, the stop signal. `None` once the connection is over.
+    pub(crate) fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        partial: bool,
+    ) -> Poll<Option<Result<Chunk, Error>>> {
+        loop {
             match self.phase {
                 Phase::Open => {}
                 Phase::Finishing => {
@@ -235,7 +281,7 @@ where
                 // until it does. poll_write_out registered for writability.
                 return Poll::Pending;
             }
-            match self.core.poll_event(&mut self.read_buf, false) {
+            match self.core.poll_event(&mut self.read_buf, partial) {
                 Ok(Some(Event::Data {
                     kind,
                     payload,
@@ -243,9 +289,26 @@ where
                     fin,
                     ..
                 })) => {
-                    if let Some(msg) = self.assembler.push(kind, payload, first, fin) {
-                        return Poll::Ready(Some(Ok(msg)));
+                    if fin && self.streaming {
+                        // Back to the limits of buffered messages for the next one.
+                        self.streaming = false;
+                        self.core
+                            .set_max_message_size(self.config.limits.message_size_limit());
+                        self.core
+                            .set_max_frame_size(self.config.limits.frame_size_limit());
                     }
+                    if self.discarding {
+                        // The rest of a message whose streamed reader was dropped.
+                        self.discarding = !fin;
+                        continue;
+                    }
+                    let chunk = Chunk {
+                        kind,
+                        payload,
+                        first,
+                        fin,
+                    };
+                    return Poll::Ready(Some(Ok(chunk)));
                 }
                 Ok(Some(Event::Close(_))) => self.phase = Phase::Finishing,
                 Ok(Some(_)) => {}
@@ -263,7 +326,7 @@ where
                         self.error = err;
                         continue;
                     }
-                    match self.poll_fill(cx) {
+                    match self.poll_fill(cx, partial) {
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(e)) => self.end(Some(e.into())),
                         Poll::Pending => {
@@ -280,11 +343,17 @@ where
     }
 
     /// Read more bytes into the read buffer; sets `eof` at end of stream.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_fill(&mut self, cx: &mut Context<'_>, partial: bool) -> Poll<io::Result<()>> {
         let want = self.core.bytes_wanted(self.read_buf.len());
         // Room for what the current frame still needs (bounded by the frame limit the core
-        // already checked), at least one chunk.
-        self.read_buf.reserve(want.max(READ_CHUNK));
+        // already checked), at least one chunk; when frames are delivered in pieces, no
+        // more than one streaming chunk, so memory stays small whatever the frame size.
+        let room = if partial {
+            want.min(STREAM_READ_CHUNK)
+        } else {
+            want
+        };
+        self.read_buf.reserve(room.max(READ_CHUNK));
         let n = ready!(tokio_util::io::poll_read_buf(
             Pin::new(&mut self.io),
             cx,
@@ -363,7 +432,7 @@ where
     fn poll_await_eof(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             self.read_buf.clear();
-            match self.poll_fill(cx) {
+            match self.poll_fill(cx, true) {
                 Poll::Ready(Ok(())) if !self.eof => continue,
                 Poll::Ready(_) => break,
                 Poll::Pending => {
@@ -712,12 +781,33 @@ where
         self.poll_write_out(cx).map_err(Error::from)
     }
 
+    /// Start a streamed receive: lift the frame limit (frames come in pieces) and apply the
+    /// streaming message limit to the next message.
+    pub(crate) fn begin_streamed_receive(&mut self) {
+        self.streaming = true;
+        self.core.set_max_frame_size(u64::MAX);
+        self.core
+            .set_max_message_size(self.config.stream_message_limit.unwrap_or(u64::MAX));
+    }
+
+    /// The fragment size of streamed sends.
+    pub(crate) fn stream_fragment_size(&self) -> usize {
+        self.config.stream_fragment_size
+    }
+
     pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         if self.core.close_state() == CloseState::Open && matches!(self.phase, Phase::Open) {
             self.core.send_close(code, reason)?;
             self.close_deadline = Some(Instant::now() + self.config.close_timeout);
         }
         Ok(())
+    }
+}
+
+impl<S> WebSocket<S> {
+    /// Discard the rest of the current message; usable from `Drop` impls.
+    pub(crate) fn mark_discarding_any(&mut self) {
+        self.discarding = true;
     }
 }
 

@@ -130,6 +130,82 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
+    pub(crate) fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        partial: bool,
+    ) -> Poll<Option<Result<crate::socket::Chunk, Error>>> {
+        self.shared
+            .with(RECV, cx, |ws, cx| ws.poll_chunk(cx, partial))
+    }
+
+    pub(crate) fn begin_streamed_receive(&mut self) {
+        self.shared
+            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.begin_streamed_receive()
+            });
+    }
+
+    pub(crate) fn variant(&self) -> rfc6455_proto::Variant {
+        self.shared
+            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.variant()
+            })
+    }
+}
+
+impl<S> RecvHalf<S> {
+    pub(crate) fn mark_discarding(&mut self) {
+        let mut ws = self.shared.ws.lock().unwrap_or_else(|p| p.into_inner());
+        ws.mark_discarding_any();
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
+    pub(crate) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared
+            .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
+    }
+
+    pub(crate) fn enqueue_fragment(
+        &mut self,
+        kind: Option<DataKind>,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), Error> {
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.enqueue_with(|core| core.send_fragment(kind, data, fin))
+            })
+    }
+
+    pub(crate) fn poll_flush_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared.with(SEND, cx, |ws, cx| ws.poll_flush_out(cx))
+    }
+
+    pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.start_close(code, reason)
+            })
+    }
+
+    pub(crate) fn variant(&self) -> rfc6455_proto::Variant {
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.variant()
+            })
+    }
+
+    pub(crate) fn stream_fragment_size(&self) -> usize {
+        self.shared
+            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
+                ws.stream_fragment_size()
+            })
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for RecvHalf<S> {
     type Item = Result<Message, Error>;
 

@@ -703,3 +703,73 @@ async fn rust_client_subprotocol() {
     assert_eq!(ws.subprotocol(), None);
     close_normally(ws, &mut server).await;
 }
+
+// ------------------------------------------------------------ streamed messages, 100 MiB
+
+const STREAM_SIZE: u64 = 100 << 20;
+
+/// Count a streamed message's bytes, checking each is `expected`.
+async fn drain_stream<S>(reader: &mut rfc6455::MessageReader<'_, S>, expected: u8) -> u64
+where
+    S: AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut total = 0;
+    while let Some(chunk) = reader.next_chunk().await {
+        let chunk = chunk.expect("streamed chunk");
+        assert!(
+            chunk.iter().all(|&b| b == expected),
+            "streamed payload corrupted"
+        );
+        total += chunk.len() as u64;
+    }
+    total
+}
+
+#[tokio::test]
+async fn python_client_streams_100_mib_both_ways() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let server = rfc6455::serve(
+        ServerOptions::default().listen_addr([127, 0, 0, 1].into()),
+        move |mut ws| {
+            let tx = tx.clone();
+            async move {
+                let mut reader = ws.recv_stream().await.unwrap().unwrap();
+                let got = drain_stream(&mut reader, 0x5A).await;
+                drop(reader);
+                let source = AsyncReadExt::take(tokio::io::repeat(0xA5), STREAM_SIZE);
+                let sent = ws.send_stream(DataKind::Binary, source).await.unwrap();
+                let _ = tx.send((got, sent));
+                let _ = ws.recv().await;
+            }
+        },
+    )
+    .await
+    .unwrap();
+    let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
+    let stdout = run_python_client(&url, "stream-100mib").await;
+    assert!(
+        stdout.contains(&format!("OK stream-received {STREAM_SIZE}")),
+        "{stdout}"
+    );
+    let (got, sent) = timeout(TIMEOUT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!((got, sent), (STREAM_SIZE, STREAM_SIZE));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rust_client_streams_100_mib_through_python() {
+    let server = PythonServer::start().await;
+    let mut ws = connect(&server).await;
+    let source = AsyncReadExt::take(tokio::io::repeat(0x5A), STREAM_SIZE);
+    let sent = ws.send_stream(DataKind::Binary, source).await.unwrap();
+    assert_eq!(sent, STREAM_SIZE);
+    let mut reader = timeout(TIMEOUT, ws.recv_stream())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let got = timeout(TIMEOUT, drain_stream(&mut reader, 0x5A))
+        .await
+        .unwrap();
+    assert_eq!(got, STREAM_SIZE, "the echo of a 100 MiB streamed message");
+}

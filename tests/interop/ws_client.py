@@ -183,6 +183,28 @@ async def scenario_subprotocol(url: str) -> None:
         out("OK subprotocol-not-offered")
 
 
+STREAM_SIZE = 100 << 20
+STREAM_CHUNK = 1 << 20
+
+
+async def scenario_stream(url: str) -> None:
+    """Send 100 MiB as a fragmented message from an async iterator; the server (our
+    streaming handler) answers with 100 MiB of 0xA5, read here with recv_streaming."""
+    async def chunks():
+        for _ in range(STREAM_SIZE // STREAM_CHUNK):
+            yield b"\x5a" * STREAM_CHUNK
+
+    async with connect(url, max_size=None) as ws:
+        await ws.send(chunks())
+        out("OK stream-sent")
+        total = 0
+        async for fragment in ws.recv_streaming():
+            assert fragment.count(0xA5) == len(fragment), "streamed reply corrupted"
+            total += len(fragment)
+        assert total == STREAM_SIZE, f"streamed reply of {total} bytes"
+        out(f"OK stream-received {total}")
+
+
 SCENARIOS = {
     "text": scenario_text,
     "binary": scenario_binary,
@@ -194,6 +216,7 @@ SCENARIOS = {
     "close": scenario_close,
     "server-close": scenario_server_close,
     "subprotocol": scenario_subprotocol,
+    "stream-100mib": scenario_stream,
 }
 
 ALL = ["text", "binary", "empty", "sizes", "fragmented", "ping", "subprotocol"]

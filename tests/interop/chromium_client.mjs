@@ -1,0 +1,102 @@
+// Headless Chromium as a WebSocket client: opens the interop page (tests/interop/chromium/)
+// that our server serves, waits for its checks (interop.js) and prints them.
+//
+//   node tests/interop/chromium_client.mjs --url http://127.0.0.1:PORT/?sizes=0,1,…
+//        [--timeout-ms 90000] [--screenshot /tmp/page.png]
+//
+// Uses Debian's /usr/bin/chromium (or $CHROMIUM) through playwright-core, installed in
+// tests/browser (scripts/install-peers.sh: apt-get install chromium; npm ci there).
+// Prints `OK <check>` / `FAIL <check>: <detail>` for each check of the page, then
+// `PASS chromium (<n> checks)` and exits 0 only if every check passed (1 otherwise, 3 if
+// a piece is missing). Run by rfc6455/tests/interop_chromium.rs, which starts the server.
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+function parseArgs(argv) {
+  const args = { url: null, timeoutMs: 90000, screenshot: null };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [key, value] = [argv[i], argv[i + 1]];
+    if (key === "--url") { args.url = value; }
+    else if (key === "--timeout-ms") { args.timeoutMs = Number(value); }
+    else if (key === "--screenshot") { args.screenshot = value; }
+    else { throw new Error(`unknown argument ${key}`); }
+  }
+  if (!args.url) { throw new Error("--url is required"); }
+  return args;
+}
+
+function missing(message) {
+  console.log(`FAIL setup: ${message}; run scripts/install-peers.sh`);
+  process.exit(3);
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (!existsSync(CHROMIUM)) { missing(`${CHROMIUM} not found (apt-get install chromium)`); }
+let chromium;
+try {
+  // playwright-core is pinned and installed by tests/browser's package-lock.json.
+  ({ chromium } = createRequire(join(ROOT, "tests/browser/package.json"))("playwright-core"));
+} catch (e) {
+  missing(`playwright-core is not installed in tests/browser (npm ci --prefix tests/browser): ${e.message}`);
+}
+
+const userDataDir = mkdtempSync(join(tmpdir(), "rfc6455-interop-chromium-"));
+let context;
+let results;
+let timedOut = false;
+const consoleLines = [];
+const pageErrors = [];
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const browserVersion = context.browser() ? context.browser().version() : "(persistent context)";
+  console.error(`chromium ${browserVersion}`);
+  const page = context.pages()[0] || (await context.newPage());
+  page.on("console", (msg) => consoleLines.push(msg.text()));
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.goto(args.url, { timeout: args.timeoutMs });
+  try {
+    await page.waitForFunction(() => window.interop && window.interop.done, null, { timeout: args.timeoutMs });
+  } catch (e) {
+    timedOut = true;
+  }
+  results = await page.evaluate(() => (window.interop ? window.interop.results : []));
+  if (args.screenshot) { await page.screenshot({ path: args.screenshot, fullPage: true }); }
+} catch (e) {
+  console.log(`FAIL browser: ${e.stack || e}`);
+  process.exit(1);
+} finally {
+  if (context) { await context.close().catch(() => {}); }
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+
+for (const r of results) {
+  console.log(`${r.ok ? "OK" : "FAIL"} ${r.name}${r.ok ? "" : `: ${r.detail}`}`);
+}
+const failed = results.filter((r) => !r.ok).length;
+if (timedOut) { console.log(`FAIL page: not done within ${args.timeoutMs} ms`); }
+for (const err of pageErrors) { console.log(`FAIL page error: ${err}`); }
+if (timedOut || pageErrors.length || failed || results.length === 0) {
+  console.error(consoleLines.join("\n"));
+  process.exit(1);
+}
+console.log(`PASS chromium (${results.length} checks)`);
