@@ -938,6 +938,14 @@ impl Connection {
         }
     }
 
+    /// Give back the output buffer's memory if nothing is queued (for connections that
+    /// go idle: they then hold no output buffer).
+    pub fn shrink_output(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = BytesMut::new();
+        }
+    }
+
     /// Take all queued output as one buffer (for a writer that owns what it writes).
     pub fn take_output(&mut self) -> BytesMut {
         self.out.split()

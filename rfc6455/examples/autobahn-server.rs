@@ -6,7 +6,7 @@
 //! ```
 
 use clap::Parser;
-use rfc6455::{Config, ServerOptions, serve};
+use rfc6455::{Config, Limits, ServerOptions, serve};
 
 #[derive(Parser)]
 struct Args {
@@ -28,10 +28,18 @@ fn main() -> std::io::Result<()> {
         let options = ServerOptions::default()
             .listen_addr([127, 0, 0, 1].into())
             .port(args.port)
-            .config(Config::default().idle_timeout(None));
+            .config(
+                Config::default().idle_timeout(None).limits(
+                    Limits::default()
+                        .max_frame_size(128 << 20)
+                        .max_message_size(128 << 20),
+                ),
+            );
         let server = serve(options, |mut ws| async move {
+            // `feed` queues the echo; the next `recv` writes everything queued before it
+            // waits for the peer, so the echoes of pipelined messages leave in one write.
             while let Some(Ok(msg)) = ws.recv().await {
-                if ws.send(msg).await.is_err() {
+                if ws.feed(msg).await.is_err() {
                     break;
                 }
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use futures_util::task::AtomicWaker;
 use rfc6455_proto::{
     Assembler, CloseCode, CloseFrame, CloseState, Connection, DataKind, Event, Message, OpCode,
@@ -23,6 +23,13 @@ use crate::transport::Transport;
 
 /// How much the read buffer grows by when it needs room.
 const READ_CHUNK: usize = 8 * 1024;
+
+/// The stack buffer a read goes to when nothing is buffered.
+const STACK_READ: usize = 32 * 1024;
+
+/// Server payloads at least this long are written from the message's own memory (header
+/// and payload in one vectored write) instead of being copied into the output buffer.
+const ZERO_COPY_MIN: usize = 16 * 1024;
 
 /// The most the read buffer grows by for a streamed receive.
 const STREAM_READ_CHUNK: usize = 64 * 1024;
@@ -110,6 +117,9 @@ pub struct WebSocket<S = Transport> {
     own_output: usize,
     /// Drop data until the end of the current message (its streamed reader was dropped).
     discarding: bool,
+    /// A large payload written from its own memory: it goes after the first `at` bytes
+    /// of the core's output (which end with its frame header).
+    big: Option<(usize, bytes::Bytes)>,
     /// A streamed receive is in progress: the core runs with the streaming limits.
     streaming: bool,
 }
@@ -173,6 +183,7 @@ where
             stop: None,
             own_output: 0,
             discarding: false,
+            big: None,
             streaming: false,
         }
     }
@@ -266,11 +277,6 @@ where
                     .send_close(CloseCode::GOING_AWAY, "server shutting down");
                 self.close_deadline = Some(Instant::now() + self.config.close_timeout);
             }
-            // Flush duty frames (pongs) and queued sends while we are here.
-            if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                self.end(Some(e.into()));
-                continue;
-            }
             // Only what reading queued counts here: the program's own sends are bounded
             // by `poll_send_ready`, and a receiving half must keep reading while a sending
             // half waits for a peer that is itself blocked writing to us.
@@ -278,8 +284,15 @@ where
             self.own_output = self.own_output.min(pending);
             if pending - self.own_output > self.config.write_buffer_limit {
                 // The peer does not read what we owe it (pongs pile up): stop reading
-                // until it does. poll_write_out registered for writability.
-                return Poll::Pending;
+                // until it does.
+                match self.poll_write_out(cx) {
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Ready(Err(e)) => {
+                        self.end(Some(e.into()));
+                        continue;
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
             }
             match self.core.poll_event(&mut self.read_buf, partial) {
                 Ok(Some(Event::Data {
@@ -313,6 +326,13 @@ where
                 Ok(Some(Event::Close(_))) => self.phase = Phase::Finishing,
                 Ok(Some(_)) => {}
                 Ok(None) => {
+                    // About to wait for the peer: write what is queued first (pongs, close
+                    // replies, messages fed without a flush), so that the replies to
+                    // everything read so far leave in one write.
+                    if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                        self.end(Some(e.into()));
+                        continue;
+                    }
                     if self.eof {
                         let err = if self.core.receive_eof() {
                             None
@@ -344,6 +364,24 @@ where
 
     /// Read more bytes into the read buffer; sets `eof` at end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>, partial: bool) -> Poll<io::Result<()>> {
+        if self.read_buf.is_empty() {
+            // Nothing buffered: read into the stack, so a connection waiting for its peer
+            // holds no read buffer at all; what arrives is copied into a buffer of exactly
+            // its size (payloads are then split off it without copying).
+            self.read_buf = BytesMut::new();
+            self.core.shrink_output();
+            let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); STACK_READ];
+            let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+            let filled = buf.filled();
+            if filled.is_empty() {
+                self.eof = true;
+            } else {
+                self.read_buf = BytesMut::from(filled);
+                self.last_read = Instant::now();
+            }
+            return Poll::Ready(Ok(()));
+        }
         let want = self.core.bytes_wanted(self.read_buf.len());
         // Room for what the current frame still needs (bounded by the frame limit the core
         // already checked), at least one chunk; when frames are delivered in pieces, no
@@ -465,6 +503,26 @@ where
 
     /// Write queued bytes until none are left (or the socket would block).
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((at, payload)) = &mut self.big {
+            let n = if *at > 0 {
+                let head = &self.core.pending_output()[..*at];
+                let bufs = [io::IoSlice::new(head), io::IoSlice::new(payload)];
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?
+            } else {
+                ready!(Pin::new(&mut self.io).poll_write(cx, payload))?
+            };
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            let from_head = n.min(*at);
+            *at -= from_head;
+            payload.advance(n - from_head);
+            let done = payload.is_empty();
+            self.core.consume_output(from_head);
+            if done {
+                self.big = None;
+            }
+        }
         while self.core.has_output() {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
             if n == 0 {
@@ -481,7 +539,14 @@ where
         if !matches!(self.phase, Phase::Open) || self.core.close_state() != CloseState::Open {
             return Poll::Ready(Err(Error::closed()));
         }
-        while self.core.pending_output().len() >= self.config.write_buffer_limit {
+        while self.big.is_some()
+            || self.core.pending_output().len() >= self.config.write_buffer_limit
+        {
+            if self.big.is_some() {
+                // One large payload at a time: it must leave before anything queued after.
+                ready!(self.poll_write_out(cx))?;
+                continue;
+            }
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
             if n == 0 {
                 return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
@@ -543,6 +608,10 @@ where
     /// ```
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
+        if message.len() >= ZERO_COPY_MIN {
+            poll_fn(|cx| self.poll_send_ready(cx)).await?;
+            return self.enqueue(&message);
+        }
         self.queue(|core| match &message {
             Message::Text(t) => core.send_text(t),
             Message::Binary(b) => core.send_binary(b),
@@ -760,6 +829,22 @@ where
     }
 
     pub(crate) fn enqueue(&mut self, message: &Message) -> Result<(), Error> {
+        let opcode = match message {
+            Message::Text(_) => OpCode::Text,
+            Message::Binary(_) => OpCode::Binary,
+        };
+        let len = message.len();
+        if len >= ZERO_COPY_MIN && self.big.is_none() {
+            // A server's large payload leaves from its own memory: only the header is
+            // queued (`None`: a client must mask, which needs a copy).
+            if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
+                self.core.queue_raw(&head[..n]);
+                let at = self.core.pending_output().len();
+                self.big = Some((at, message.clone().into_bytes()));
+                self.own_output = at;
+                return Ok(());
+            }
+        }
         match message {
             Message::Text(t) => self.core.send_text(t)?,
             Message::Binary(b) => self.core.send_binary(b)?,
