@@ -8,6 +8,11 @@
 //! cargo run --example echo-server &
 //! printf 'one\ntwo\n' | cargo run --example cat -- --server ws://localhost:8081/ --status 1000 --reason done
 //! ```
+//! `wss://` URLs work too; `--ca FILE` trusts the CA certificates of a PEM file besides the
+//! Mozilla roots (for a server with a private or self-made certificate):
+//! ```sh
+//! echo hi | cargo run --example cat -- --server wss://localhost:8443/ --ca ca.pem
+//! ```
 //! The peer's close status and reason go to the standard error, so the output holds only
 //! the messages.
 
@@ -19,9 +24,12 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Parser)]
 struct Args {
-    /// The server's URL.
+    /// The server's URL: ws:// or wss://.
     #[arg(long, default_value = "ws://localhost:8081/echo")]
     server: String,
+    /// A PEM file of CA certificates to trust for wss://, besides the Mozilla roots.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
     /// The status code of the close frame sent at the end of the input.
     #[arg(long, default_value_t = 1000)]
     status: u16,
@@ -36,7 +44,17 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), rfc6455::Error> {
     let args = Args::parse();
-    let (ws, _) = rfc6455::connect(&args.server).await?;
+    let options = rfc6455::ClientOptions::default();
+    #[cfg(feature = "tls")]
+    let options = match &args.ca {
+        Some(ca) => options.ca_pem_file(ca)?,
+        None => options,
+    };
+    #[cfg(not(feature = "tls"))]
+    if let Some(ca) = &args.ca {
+        panic!("--ca {}: built without the `tls` feature", ca.display());
+    }
+    let (ws, _) = rfc6455::connect_with(&args.server, options).await?;
     let (mut rx, mut tx) = ws.split();
 
     let printer = tokio::spawn(async move {

@@ -30,8 +30,21 @@ pub enum ErrorKind {
     Abnormal,
     /// The connection is closed: nothing more can be sent.
     Closed,
-    /// A URL that is not a valid `ws://` or `wss://` URL.
+    /// A URL that is not a valid `ws://` or `wss://` URL (or a proxy URL that is not
+    /// `http://`).
     InvalidUrl,
+    /// TLS failed: the server's certificate was refused (unknown issuer, wrong name,
+    /// expired, …), the TLS handshake failed, or the TLS settings are unusable.
+    /// [`Error::tls_error`] gives rustls' error when there is one.
+    Tls,
+    /// A redirect was not followed: too many of them (see
+    /// [`ClientOptions::max_redirects`](crate::ClientOptions::max_redirects)), one from
+    /// `wss://` to `ws://`, or one without a usable `Location`. [`Error::response`] gives
+    /// the last redirect answer.
+    Redirect,
+    /// The HTTP proxy refused the `CONNECT` tunnel (for example `407 Proxy Authentication
+    /// Required`; [`Error::response`] gives its answer) or did not answer as a proxy.
+    Proxy,
 }
 
 /// The error of every fallible operation of this crate.
@@ -61,6 +74,18 @@ enum Inner {
     Abnormal,
     Closed,
     InvalidUrl(String),
+    Tls {
+        context: String,
+        source: io::Error,
+    },
+    Redirect {
+        why: String,
+        response: Option<http::Response<bytes::Bytes>>,
+    },
+    Proxy {
+        why: String,
+        response: Option<http::Response<bytes::Bytes>>,
+    },
 }
 
 impl Error {
@@ -76,6 +101,9 @@ impl Error {
             Inner::Abnormal => ErrorKind::Abnormal,
             Inner::Closed => ErrorKind::Closed,
             Inner::InvalidUrl(_) => ErrorKind::InvalidUrl,
+            Inner::Tls { .. } => ErrorKind::Tls,
+            Inner::Redirect { .. } => ErrorKind::Redirect,
+            Inner::Proxy { .. } => ErrorKind::Proxy,
         }
     }
 
@@ -97,9 +125,48 @@ impl Error {
 
     /// The server's answer when a client handshake got something other than 101: status,
     /// headers, and the first bytes of the body (so a 401's `WWW-Authenticate` is visible).
+    /// For [`ErrorKind::Redirect`], the last redirect answer; for [`ErrorKind::Proxy`], the
+    /// proxy's answer to `CONNECT`.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// match rfc6455::connect("ws://localhost:8081/private").await {
+    ///     Err(e) if e.response().is_some_and(|r| r.status() == 401) => {
+    ///         let response = e.response().unwrap();
+    ///         println!("challenge: {:?}", response.headers().get("www-authenticate"));
+    ///         println!("body: {}", String::from_utf8_lossy(response.body()));
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
     pub fn response(&self) -> Option<&http::Response<bytes::Bytes>> {
         match &*self.0 {
-            Inner::Handshake { response, .. } => response.as_ref(),
+            Inner::Handshake { response, .. }
+            | Inner::Redirect { response, .. }
+            | Inner::Proxy { response, .. } => response.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// rustls' own error, for [`ErrorKind::Tls`] when rustls reported one: for example
+    /// `InvalidCertificate(UnknownIssuer)` for a server whose certificate no trusted root
+    /// signed.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use rfc6455::tls::rustls;
+    /// if let Err(e) = rfc6455::connect("wss://self-signed.example/").await {
+    ///     if let Some(rustls::Error::InvalidCertificate(why)) = e.tls_error() {
+    ///         eprintln!("the server's certificate was refused: {why:?}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_error(&self) -> Option<&rustls::Error> {
+        match &*self.0 {
+            Inner::Tls { source, .. } => source.get_ref()?.downcast_ref::<rustls::Error>(),
             _ => None,
         }
     }
@@ -157,6 +224,44 @@ impl Error {
     pub(crate) fn invalid_url(why: impl Into<String>) -> Self {
         Self(Box::new(Inner::InvalidUrl(why.into())))
     }
+
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls(context: impl Into<String>, source: io::Error) -> Self {
+        Self(Box::new(Inner::Tls {
+            context: context.into(),
+            source,
+        }))
+    }
+
+    pub(crate) fn redirect(
+        why: impl Into<String>,
+        response: Option<http::Response<bytes::Bytes>>,
+    ) -> Self {
+        Self(Box::new(Inner::Redirect {
+            why: why.into(),
+            response,
+        }))
+    }
+
+    pub(crate) fn proxy(
+        why: impl Into<String>,
+        response: Option<http::Response<bytes::Bytes>>,
+    ) -> Self {
+        Self(Box::new(Inner::Proxy {
+            why: why.into(),
+            response,
+        }))
+    }
+
+    /// Take the server's answer out of a handshake error (to follow a redirect).
+    pub(crate) fn into_response(self) -> Option<http::Response<bytes::Bytes>> {
+        match *self.0 {
+            Inner::Handshake { response, .. }
+            | Inner::Redirect { response, .. }
+            | Inner::Proxy { response, .. } => response,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Error {
@@ -177,6 +282,9 @@ impl fmt::Display for Error {
             Inner::Abnormal => f.write_str("connection closed without a closing handshake (1006)"),
             Inner::Closed => f.write_str("connection closed"),
             Inner::InvalidUrl(why) => write!(f, "invalid WebSocket URL: {why}"),
+            Inner::Tls { context, source } => write!(f, "TLS {context} failed: {source}"),
+            Inner::Redirect { why, .. } => write!(f, "redirect not followed: {why}"),
+            Inner::Proxy { why, .. } => write!(f, "HTTP proxy: {why}"),
         }
     }
 }
@@ -188,6 +296,7 @@ impl std::error::Error for Error {
             Inner::Protocol(e) => Some(e),
             Inner::Handshake { error, .. } => Some(error),
             Inner::Send(e) => Some(e),
+            Inner::Tls { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -24,6 +24,8 @@ pub struct HandshakeInfo {
     pub(crate) subprotocol: Option<String>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_addr: Option<SocketAddr>,
+    pub(crate) url: Option<String>,
+    pub(crate) secure: bool,
 }
 
 impl Default for HandshakeInfo {
@@ -37,6 +39,8 @@ impl Default for HandshakeInfo {
             subprotocol: None,
             local_addr: None,
             peer_addr: None,
+            url: None,
+            secure: false,
         }
     }
 }
@@ -45,9 +49,9 @@ impl HandshakeInfo {
     pub(crate) fn from_request<B>(req: &http::Request<B>) -> Self {
         Self {
             method: req.method().clone(),
-            uri: req.uri().clone(),
+            uri: compact_uri(req.uri()),
             version: req.version(),
-            request_headers: req.headers().clone(),
+            request_headers: compact_headers(req.headers()),
             ..Self::default()
         }
     }
@@ -118,6 +122,47 @@ impl HandshakeInfo {
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer_addr
     }
+
+    /// On a client, the URL finally connected to, after any redirects (`None` on a
+    /// server).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rfc6455::Error> {
+    /// let (ws, _) = rfc6455::connect("ws://localhost:8081/old-place").await?;
+    /// println!("connected to {}", ws.handshake().url().unwrap_or("?"));
+    /// # Ok(()) }
+    /// ```
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// Whether the connection runs over TLS (`wss://`).
+    ///
+    /// ```
+    /// assert!(!rfc6455::HandshakeInfo::default().is_secure());
+    /// ```
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+}
+
+/// A copy of `uri` in its own memory. hyper's URIs and header values are slices of the
+/// connection's read buffer; keeping them for the life of a WebSocket would pin that
+/// buffer (8 KiB or more) per connection.
+fn compact_uri(uri: &http::Uri) -> http::Uri {
+    uri.to_string().parse().unwrap_or_else(|_| uri.clone())
+}
+
+/// A copy of `headers` whose values own their bytes (see [`compact_uri`]).
+fn compact_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut copy = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut owned =
+            http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        owned.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), owned);
+    }
+    copy
 }
 
 /// Split `host[:port]`, with IPv6 literals in brackets.

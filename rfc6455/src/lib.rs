@@ -64,7 +64,11 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
+//! | `tls` | on | `wss://` on both sides with rustls (`ring`): [`ServerOptions::tls`], the client's TLS options, `rfc6455::tls` |
 //! | `axum` | off | `rfc6455::axum`: the `WebSocketUpgrade` extractor for axum 0.8 |
+//!
+//! Without `tls` (`default-features = false`) the crate has no TLS dependency and a
+//! `wss://` URL is refused with [`ErrorKind::InvalidUrl`].
 //!
 //! # A client
 //!
@@ -77,6 +81,37 @@
 //! }
 //! ws.close(rfc6455::CloseCode::NORMAL, "bye").await?;
 //! # Ok(()) }
+//! ```
+//!
+//! The client connects to `ws://` and `wss://` URLs (IPv6 literals too: `ws://[::1]:8081/`),
+//! follows redirects (up to 5 by default, never from `wss://` down to `ws://`), reports any
+//! other non-101 answer as an error carrying its status, headers and the start of its body
+//! ([`Error::response`]), tunnels through an HTTP proxy with `CONNECT`, and has separate
+//! connect, TLS and handshake timeouts: see [`ClientOptions`].
+//!
+//! # TLS
+//!
+//! With the `tls` feature, a server given [`ServerOptions::tls`] serves `wss://` (and its
+//! fallback service `https://`) on its port, and the client verifies `wss://` servers
+//! against the Mozilla root set, the platform's roots, or CA certificates you add. See
+//! the [`tls`] module.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use rfc6455::{ClientOptions, ServerOptions, serve, tls::ServerTls};
+//!
+//! let tls = ServerTls::from_pem_files("cert.pem", "key.pem")?;
+//! let server = serve(ServerOptions::default().port(8443).tls(tls), |mut ws| async move {
+//!     let _ = ws.send_text("hello").await;
+//! })
+//! .await?;
+//!
+//! let options = ClientOptions::default().ca_pem_file("ca.pem")?;
+//! let (mut ws, _) = rfc6455::connect_with("wss://localhost:8443/", options).await?;
+//! println!("{:?}", ws.recv().await);
+//! # server.stop().await; Ok(()) }
+//! # #[cfg(not(feature = "tls"))] fn main() {}
 //! ```
 //!
 //! # The connection
@@ -104,11 +139,14 @@ mod client;
 mod config;
 mod error;
 mod info;
+mod proxy;
 mod random;
 mod server;
 mod socket;
 mod split;
 mod streaming;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 
 #[cfg(feature = "axum")]

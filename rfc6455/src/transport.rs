@@ -9,11 +9,20 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-/// The byte stream under a connection: plain TCP, or a connection hyper upgraded that is
-/// not a plain `TcpStream` (for example one an application's own hyper server accepted).
+/// The byte stream under a connection: plain TCP, TLS over TCP (client or server side,
+/// with the `tls` feature), or a connection hyper upgraded that is none of these (for
+/// example one an application's own hyper server accepted).
 ///
-/// An enum rather than a boxed trait object, so the common case (TCP) has no dynamic
-/// dispatch.
+/// An enum rather than a boxed trait object, so the common cases (TCP, TLS) have no
+/// dynamic dispatch. The TLS streams are boxed: they are large, and the box keeps every
+/// `WebSocket` small.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rfc6455::Error> {
+/// let (ws, _) = rfc6455::connect("ws://localhost:8081/").await?;
+/// assert!(matches!(ws.get_ref(), rfc6455::Transport::Tcp(_)));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Transport {
@@ -21,6 +30,13 @@ pub enum Transport {
     Tcp(TcpStream),
     /// A connection upgraded by hyper.
     Upgraded(TokioIo<Upgraded>),
+    /// TLS over TCP, this end the client (`wss://` from [`connect`](crate::connect)).
+    #[cfg(feature = "tls")]
+    TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// TLS over TCP, this end the server (a server with
+    /// [`ServerOptions::tls`](crate::ServerOptions::tls)).
+    #[cfg(feature = "tls")]
+    TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
 }
 
 macro_rules! delegate {
@@ -32,6 +48,16 @@ macro_rules! delegate {
             }
             Transport::Upgraded($io) => {
                 let $io = Pin::new($io);
+                $e
+            }
+            #[cfg(feature = "tls")]
+            Transport::TlsClient($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+            #[cfg(feature = "tls")]
+            Transport::TlsServer($io) => {
+                let $io = Pin::new(&mut **$io);
                 $e
             }
         }
@@ -69,6 +95,10 @@ impl AsyncWrite for Transport {
         match self {
             Self::Tcp(io) => io.is_write_vectored(),
             Self::Upgraded(io) => io.is_write_vectored(),
+            #[cfg(feature = "tls")]
+            Self::TlsClient(io) => io.is_write_vectored(),
+            #[cfg(feature = "tls")]
+            Self::TlsServer(io) => io.is_write_vectored(),
         }
     }
 

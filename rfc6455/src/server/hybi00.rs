@@ -49,8 +49,8 @@ where
         subprotocol,
         ..
     } = hs;
-    // TLS is not served yet, so the location is always ws://.
-    let mut response = offer.response(false, subprotocol.as_deref());
+    // The location names the scheme the client used: wss:// on a TLS server.
+    let mut response = offer.response(ctx.secure, subprotocol.as_deref());
     for (name, value) in &headers {
         response.headers_mut().append(name, value.clone());
     }
@@ -62,6 +62,7 @@ where
     info.response_headers = response.headers().clone();
     info.local_addr = ctx.local_addr;
     info.peer_addr = ctx.peer_addr;
+    info.secure = ctx.secure;
     let config = ctx.config;
     let key3_timeout = ctx.handshake_timeout;
     let mode = ctx.hybi00.unwrap_or(FramingMode::Old);

@@ -43,6 +43,7 @@ use crate::socket::{StopSignal, WebSocket};
 /// | [`stop_timeout`](Self::stop_timeout) | 5 s for connections to close on `stop` |
 /// | [`config`](Self::config) | [`Config::default`]: limits, idle timeout 300 s, … |
 /// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
+/// | [`tls`](Self::tls) | none: plain `ws://` (TLS needs the `tls` feature, on by default) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -64,6 +65,8 @@ pub struct ServerOptions {
     pub(crate) config: Config,
     pub(crate) fallback: Option<Fallback>,
     pub(crate) hybi00: Option<FramingMode>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerOptions {
@@ -78,6 +81,8 @@ impl Default for ServerOptions {
             config: Config::default(),
             fallback: None,
             hybi00: Some(FramingMode::Old),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -123,7 +128,8 @@ impl ServerOptions {
     }
 
     /// How long a new connection may take to send its request head (the original's
-    /// `#:initial-connection-timeout`). Default 60 s.
+    /// `#:initial-connection-timeout`), its TLS handshake included on a TLS server.
+    /// Default 60 s.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
         self
@@ -157,6 +163,43 @@ impl ServerOptions {
     /// The port set.
     pub fn port_value(&self) -> u16 {
         self.port
+    }
+
+    /// Serve TLS on the port: `wss://` for WebSockets (hybi-00's `Sec-WebSocket-Location`
+    /// then says `wss://`) and `https://` for the [fallback](Self::fallback) service.
+    ///
+    /// The TLS handshake counts against the [handshake
+    /// timeout](Self::handshake_timeout). A client that fails the TLS handshake, or speaks
+    /// plain HTTP to the port (it gets a short `400` in plain text, saying so), is logged
+    /// at debug level and dropped; other connections go on undisturbed.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use rfc6455::tls::ServerTls;
+    /// let tls = ServerTls::from_pem_files("cert.pem", "key.pem")?;
+    /// let options = rfc6455::ServerOptions::default().port(8443).tls(tls);
+    /// let server = rfc6455::serve(options, |mut ws| async move {
+    ///     let _ = ws.send_text("hello over TLS").await;
+    /// })
+    /// .await?;
+    /// # server.stop().await; Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Whether [`tls`](Self::tls) was set.
+    ///
+    /// ```
+    /// assert!(!rfc6455::ServerOptions::default().is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     /// Serve plain HTTP on the same port: every request that is not a WebSocket upgrade
@@ -219,6 +262,8 @@ pub(crate) struct ConnContext {
     pub(crate) handshake_timeout: Duration,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_addr: Option<SocketAddr>,
+    /// Whether the connection runs over TLS (hybi-00's location then says `wss://`).
+    pub(crate) secure: bool,
     pub(crate) registry: Arc<Registry>,
 }
 
@@ -307,6 +352,7 @@ where
     info.response_headers = response.headers().clone();
     info.local_addr = ctx.local_addr;
     info.peer_addr = ctx.peer_addr;
+    info.secure = ctx.secure;
     let config = ctx.config;
     let registry = ctx.registry.clone();
     let stop = Arc::new(StopSignal::default());
@@ -556,20 +602,21 @@ async fn accept_loop(
             handshake_timeout: options.handshake_timeout,
             local_addr: tcp.local_addr().ok(),
             peer_addr: Some(peer),
+            secure: options.is_tls(),
             registry: shared.registry.clone(),
         };
         let app = app.clone();
         let options = options.clone();
         // `stop` ends the HTTP side too: idle keep-alive connections close at once.
         let stop = Arc::new(StopSignal::default());
-        shared.registry.spawn(
-            Some(stop.clone()),
-            serve_connection(tcp, options, app, ctx, stop),
-        );
+        shared
+            .registry
+            .spawn(Some(stop.clone()), serve_tcp(tcp, options, app, ctx, stop));
     }
 }
 
-async fn serve_connection(
+/// Serve one accepted TCP connection: over TLS first when the server has it.
+async fn serve_tcp(
     tcp: TcpStream,
     options: ServerOptions,
     app: Arc<dyn Endpoint>,
@@ -577,6 +624,92 @@ async fn serve_connection(
     stop: Arc<StopSignal>,
 ) {
     let _ = tcp.set_nodelay(true);
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &options.tls {
+        let started = tokio::time::Instant::now();
+        let peer = ctx.peer_addr;
+        let handshake = tokio::time::timeout(options.handshake_timeout, accept_tls(tls, tcp));
+        let stopped = std::future::poll_fn(|cx| {
+            if stop.poll_stopped(cx) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        });
+        let stream = tokio::select! {
+            accepted = handshake => match accepted {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => return tracing::debug!("TLS connection from {peer:?} dropped: {e}"),
+                Err(_) => return tracing::debug!("TLS handshake from {peer:?} timed out"),
+            },
+            () = stopped => return,
+        };
+        // What is left of the handshake timeout is for the request head.
+        let left = options
+            .handshake_timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        let io = TokioIo::new(stream);
+        return serve_connection(io, left, options, app, ctx, stop).await;
+    }
+    let timeout = options.handshake_timeout;
+    serve_connection(TokioIo::new(tcp), timeout, options, app, ctx, stop).await;
+}
+
+/// The TLS handshake of an accepted connection. A client that speaks plain HTTP to the
+/// TLS port gets a short plain-text `400` saying so.
+#[cfg(feature = "tls")]
+async fn accept_tls(
+    tls: &crate::tls::ServerTls,
+    tcp: TcpStream,
+) -> io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // A TLS connection starts with a handshake record (content type 22); a plain HTTP
+    // request with a method name in ASCII letters.
+    let mut first = [0u8; 1];
+    if tcp.peek(&mut first).await? == 0 {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+    }
+    if first[0].is_ascii_uppercase() {
+        let mut tcp = tcp;
+        const BODY: &str = "This port speaks TLS: use https:// or wss:// URLs.\n";
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Connection: close\r\nContent-Length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        let _ = tcp.write_all(answer.as_bytes()).await;
+        let _ = tcp.shutdown().await;
+        // Read what the client sent (a little, briefly) so that closing does not reset
+        // the connection before it has read the answer.
+        let mut sink = [0u8; 1024];
+        let drain = async {
+            for _ in 0..64 {
+                if matches!(tcp.read(&mut sink).await, Ok(0) | Err(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "plain HTTP on the TLS port (answered 400)",
+        ));
+    }
+    tls.acceptor().accept(tcp).await
+}
+
+async fn serve_connection<I>(
+    io: TokioIo<I>,
+    header_read_timeout: Duration,
+    options: ServerOptions,
+    app: Arc<dyn Endpoint>,
+    ctx: ConnContext,
+    stop: Arc<StopSignal>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let ctx = Arc::new(ctx);
     let fallback = options.fallback.clone();
     let service = service_fn(move |req: Request<Incoming>| {
@@ -590,9 +723,9 @@ async fn serve_connection(
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(options.handshake_timeout)
+        .header_read_timeout(header_read_timeout)
         .max_buf_size(options.max_header_size.max(8192))
-        .serve_connection(TokioIo::new(tcp), service)
+        .serve_connection(io, service)
         .with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let mut shutting_down = false;

@@ -1012,6 +1012,7 @@ impl<St: Send + 'static> MapperService<St> {
             handshake_timeout: std::time::Duration::from_secs(60),
             local_addr: None,
             peer_addr: None,
+            secure: false,
             registry: Arc::default(),
         };
         self.mapper.respond(req, &ctx)

@@ -108,8 +108,9 @@ impl Future for UpgradeFuture {
     }
 }
 
-/// Turn hyper's upgraded connection into a server `WebSocket`, unwrapping plain TCP so the
-/// hot path has no dynamic dispatch, and keeping any bytes hyper read past the request.
+/// Turn hyper's upgraded connection into a server `WebSocket`, unwrapping plain TCP and
+/// TLS over TCP so the hot path has no dynamic dispatch, and keeping any bytes hyper read
+/// past the request.
 pub(crate) fn websocket_from_upgraded(
     upgraded: Upgraded,
     config: Config,
@@ -119,19 +120,37 @@ pub(crate) fn websocket_from_upgraded(
     WebSocket::from_parts(io, Role::Server, config, leftover, info)
 }
 
-/// The stream under hyper's upgraded connection (plain TCP unwrapped when it is one, with
-/// its addresses recorded in `info`) and the bytes hyper read past the request.
+/// The stream under hyper's upgraded connection (plain TCP, or TLS over TCP as our TLS
+/// server serves it, unwrapped when it is one, with its addresses recorded in `info`) and
+/// the bytes hyper read past the request.
 pub(crate) fn io_from_upgraded(
     upgraded: Upgraded,
     info: &mut HandshakeInfo,
 ) -> (Transport, BytesMut) {
-    match upgraded.downcast::<TokioIo<TcpStream>>() {
+    let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {
             let tcp = parts.io.into_inner();
-            info.local_addr = tcp.local_addr().ok();
-            info.peer_addr = tcp.peer_addr().ok();
-            (Transport::Tcp(tcp), BytesMut::from(&parts.read_buf[..]))
+            // The accept loop knows the addresses already; ask the OS only otherwise.
+            info.local_addr = info.local_addr.or_else(|| tcp.local_addr().ok());
+            info.peer_addr = info.peer_addr.or_else(|| tcp.peer_addr().ok());
+            return (Transport::Tcp(tcp), BytesMut::from(&parts.read_buf[..]));
         }
-        Err(upgraded) => (Transport::Upgraded(TokioIo::new(upgraded)), BytesMut::new()),
-    }
+        Err(upgraded) => upgraded,
+    };
+    #[cfg(feature = "tls")]
+    let upgraded = match upgraded.downcast::<TokioIo<tokio_rustls::server::TlsStream<TcpStream>>>()
+    {
+        Ok(parts) => {
+            let tls = parts.io.into_inner();
+            let tcp = tls.get_ref().0;
+            // The accept loop knows the addresses already; ask the OS only otherwise.
+            info.local_addr = info.local_addr.or_else(|| tcp.local_addr().ok());
+            info.peer_addr = info.peer_addr.or_else(|| tcp.peer_addr().ok());
+            info.secure = true;
+            let leftover = BytesMut::from(&parts.read_buf[..]);
+            return (Transport::TlsServer(Box::new(tls)), leftover);
+        }
+        Err(upgraded) => upgraded,
+    };
+    (Transport::Upgraded(TokioIo::new(upgraded)), BytesMut::new())
 }
