@@ -26,7 +26,7 @@
 //! The read side (header or payload of the current frame) and the send side (is a
 //! fragmented message open?) are tracked separately from the close state.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -493,7 +493,7 @@ impl Connection {
         if !header.opcode.is_control() {
             self.check_data_header(&header)?;
         }
-        let _ = buf.split_to(header_len);
+        buf.advance(header_len);
         self.read = ReadState::Payload {
             header,
             remaining: header.payload_len,
@@ -698,6 +698,25 @@ impl Connection {
     /// while a fragmented message is open.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.send_frame(OpCode::Text, true, text.as_bytes())
+    }
+
+    /// Queue a whole message. Text is already known to be UTF-8 ([`Utf8Bytes`]), so it
+    /// is not checked again.
+    ///
+    /// # Errors
+    /// As for [`send_text`](Self::send_text).
+    ///
+    /// ```
+    /// use rfc6455_proto::{Connection, Message};
+    /// let mut conn = Connection::server(Default::default());
+    /// conn.send_message(&Message::text("hi")).unwrap();
+    /// assert_eq!(conn.pending_output(), b"\x81\x02hi");
+    /// ```
+    pub fn send_message(&mut self, message: &Message) -> Result<(), SendError> {
+        match message {
+            Message::Text(text) => self.send_frame(OpCode::Text, true, text.as_bytes()),
+            Message::Binary(data) => self.send_frame(OpCode::Binary, true, data),
+        }
     }
 
     /// Queue a whole binary message.

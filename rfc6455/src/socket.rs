@@ -612,11 +612,7 @@ where
             poll_fn(|cx| self.poll_send_ready(cx)).await?;
             return self.enqueue(&message);
         }
-        self.queue(|core| match &message {
-            Message::Text(t) => core.send_text(t),
-            Message::Binary(b) => core.send_binary(b),
-        })
-        .await
+        self.queue(|core| core.send_message(&message)).await
     }
 
     /// Send a text message.
@@ -845,10 +841,7 @@ where
                 return Ok(());
             }
         }
-        match message {
-            Message::Text(t) => self.core.send_text(t)?,
-            Message::Binary(b) => self.core.send_binary(b)?,
-        }
+        self.core.send_message(message)?;
         self.own_output = self.core.pending_output().len();
         Ok(())
     }

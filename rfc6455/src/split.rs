@@ -251,11 +251,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// As for [`WebSocket::send`].
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        self.queue(|core| match &message {
-            Message::Text(t) => core.send_text(t),
-            Message::Binary(b) => core.send_binary(b),
-        })
-        .await
+        self.queue(|core| core.send_message(&message)).await
     }
 
     /// Send a text message.
