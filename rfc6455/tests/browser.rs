@@ -10,58 +10,28 @@
 //! Screenshots go to `$TMPDIR/rfc6455-browser-*.png`.
 
 mod mapper_support;
+mod peers;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use mapper_support::{Running, static_dir, workspace_root};
+use mapper_support::static_dir;
+use peers::{Peer, chromium_driver};
+use tokio::process::Command;
 use tokio::sync::Semaphore;
 
 /// At most two browsers at once on a two-core machine.
 static BROWSERS: Semaphore = Semaphore::const_new(2);
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn driver() -> PathBuf {
-    let root = workspace_root();
-    let script = root.join("tests/browser/browser-test.mjs");
-    let missing = |what: &str| -> ! {
-        panic!(
-            "the browser test needs {what}; run scripts/install-peers.sh \
-             (apt-get install chromium; npm ci --prefix tests/browser)"
-        )
-    };
-    if !Path::new(CHROMIUM).is_file() {
-        missing(&format!("Debian's chromium at {CHROMIUM}"));
-    }
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        missing("node");
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        missing("playwright-core in tests/browser/node_modules");
-    }
-    assert!(script.is_file(), "{} is missing", script.display());
-    script
-}
-
 /// Start the demo server, run the driver with `args` (plus `--url` unless given), and
 /// return its output after checking that it passed.
 async fn run_browser(name: &str, args: &[&str], file_page: bool) -> String {
-    let script = driver();
-    let mut server = Running::start("demo-server", &["--port", "0"]);
+    let script = chromium_driver("the browser test", "tests/browser/browser-test.mjs");
+    let mut server = Peer::example("demo-server", &["--port", "0"]);
     let line = server.line_with("Open http://localhost:").await;
-    let port = server.port_from(&line);
+    let port = Peer::port_from(&line);
     let _slot = BROWSERS.acquire().await.expect("semaphore");
     let screenshot = std::env::temp_dir().join(format!("rfc6455-browser-{name}.png"));
-    let mut command = tokio::process::Command::new("node");
+    let mut command = Command::new("node");
     command.arg(&script);
     if file_page {
         let page = static_dir().join("client.html");
@@ -75,28 +45,16 @@ async fn run_browser(name: &str, args: &[&str], file_page: bool) -> String {
             .arg("--url")
             .arg(format!("http://127.0.0.1:{port}/"));
     }
-    command
-        .args(args)
-        .arg("--screenshot")
-        .arg(&screenshot)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command.spawn().expect("start node");
-    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the browser test finished within 120 s")
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.lines().any(|l| l.starts_with("PASS: ")),
-        "browser test {name} failed ({}):\n{stdout}\n{stderr}\nscreenshot: {}",
-        output.status,
-        screenshot.display()
+    command.args(args).arg("--screenshot").arg(&screenshot);
+    let what = format!("browser test {name}");
+    let output = peers::run(command, &what, Duration::from_secs(120)).await;
+    output.assert_passed(
+        &what,
+        |l| l.starts_with("PASS: "),
+        &format!("screenshot: {}", screenshot.display()),
     );
-    println!("{stdout}");
-    stdout
+    println!("{}", output.stdout);
+    output.stdout
 }
 
 #[tokio::test]

@@ -13,16 +13,13 @@
 //! Needs `/usr/bin/chromium`, `node` and playwright-core in `tests/browser/node_modules`
 //! (all installed by `scripts/install-peers.sh`); any missing fails the test.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+mod peers;
+
 use std::time::Duration;
 
-use rfc6455::{
-    CloseCode, DataKind, Handshake, Message, Rejection, ServerOptions, StaticFiles, WebSocket,
-    serve_with,
-};
-use tokio::sync::mpsc;
-use tokio::time::timeout;
+use peers::{chromium_driver, echo_server, local, reports, workspace_root};
+use rfc6455::StaticFiles;
+use tokio::process::Command;
 
 /// The bound on the whole browser run (start, page, every check, close).
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -31,175 +28,37 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// 64-bit length encodings, 1 MiB, and 16 MiB (the default frame limit).
 const SIZES: [usize; 8] = [0, 1, 125, 126, 65_535, 65_536, 1 << 20, 16 << 20];
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate lives in the workspace")
-        .to_path_buf()
-}
-
-/// The driver script, after checking that everything it needs is installed.
-fn driver() -> PathBuf {
-    let root = workspace_root();
-    let missing = |what: &str| -> ! {
-        panic!(
-            "the Chromium interop test needs {what}; run scripts/install-peers.sh \
-             (apt-get install chromium; npm ci --prefix tests/browser)"
-        )
-    };
-    if !Path::new(CHROMIUM).is_file() {
-        missing(&format!("Debian's chromium at {CHROMIUM}"));
-    }
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        missing("node");
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        missing("playwright-core in tests/browser/node_modules");
-    }
-    let script = root.join("tests/interop/chromium_client.mjs");
-    assert!(script.is_file(), "{} is missing", script.display());
-    script
-}
-
-/// What our handler saw on one connection.
-#[derive(Debug)]
-struct Report {
-    subprotocol: Option<String>,
-    messages: usize,
-    close_code: Option<u16>,
-    close_reason: String,
-    peer_closed_first: Option<bool>,
-    error: Option<String>,
-}
-
-/// The echo handler and its commands (`close-me`, `ping-me:<payload>`,
-/// `fragments-me:<n>`); returns whether to go on.
-async fn answer(ws: &mut WebSocket, message: Message) -> Result<bool, rfc6455::Error> {
-    let text = message.as_text().unwrap_or_default();
-    if text == "close-me" {
-        ws.close(CloseCode::from(4000), "server says bye").await?;
-        return Ok(false);
-    }
-    if let Some(payload) = text.strip_prefix("ping-me:") {
-        let payload = payload.to_owned();
-        ws.ping(payload.as_bytes()).await?;
-        ws.send_text(&format!("PINGED:{payload}")).await?;
-    } else if let Some(n) = text.strip_prefix("fragments-me:") {
-        let n: usize = n.parse().unwrap_or(1);
-        for i in 0..n {
-            let part = if i + 1 < n {
-                format!("fragment {i}|")
-            } else {
-                format!("fragment {i}")
-            };
-            let kind = (i == 0).then_some(DataKind::Text);
-            ws.send_fragment(kind, part.as_bytes(), i + 1 == n).await?;
-        }
-        for i in 0..n {
-            let kind = (i == 0).then_some(DataKind::Binary);
-            ws.send_fragment(kind, &[(i % 256) as u8], i + 1 == n)
-                .await?;
-        }
-    } else {
-        ws.send(message).await?;
-    }
-    Ok(true)
-}
-
-async fn echo(mut ws: WebSocket, reports: mpsc::UnboundedSender<Report>) {
-    let mut messages = 0;
-    let mut error = None;
-    while let Some(result) = ws.recv().await {
-        match result {
-            Ok(message) => {
-                messages += 1;
-                match answer(&mut ws, message).await {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        error = Some(format!("send: {e}"));
-                        break;
-                    }
-                }
-            }
-            Err(e) => {
-                error = Some(format!("recv: {e}"));
-                break;
-            }
-        }
-    }
-    let _ = reports.send(Report {
-        subprotocol: ws.subprotocol().map(str::to_owned),
-        messages,
-        close_code: ws.close_code().map(CloseCode::as_u16),
-        close_reason: ws.close_reason().to_owned(),
-        peer_closed_first: ws.peer_closed_first(),
-        error,
-    });
-}
-
 #[tokio::test]
 async fn chromium_client_matrix() {
-    let script = driver();
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let script = chromium_driver(
+        "the Chromium interop test",
+        "tests/interop/chromium_client.mjs",
+    );
+    // Our echo server ([`echo_server`]) on `/echo`, with its commands (`close-me`,
+    // `ping-me:<payload>`, `fragments-me:<n>`), and the page on the same port.
     let page = workspace_root().join("tests/interop/chromium");
-    let options = ServerOptions::default()
-        .listen_addr([127, 0, 0, 1].into())
-        .port(0)
-        .fallback(StaticFiles::new(page));
-    let server = serve_with(
-        options,
-        |hs: &mut Handshake<'_>| {
-            if hs.request().uri().path() != "/echo" {
-                return Err(Rejection::from(http::StatusCode::NOT_FOUND));
-            }
-            hs.accept_subprotocol("chat");
-            Ok(())
-        },
-        move |ws, ()| echo(ws, tx.clone()),
-    )
-    .await
-    .expect("our server listens");
+    let (server, mut rx) =
+        echo_server(local().fallback(StaticFiles::new(page)), Some("/echo")).await;
 
     let sizes: Vec<String> = SIZES.iter().map(usize::to_string).collect();
     let url = format!("http://{}/?sizes={}", server.local_addr(), sizes.join(","));
     let screenshot = std::env::temp_dir().join("rfc6455-interop-chromium.png");
-    let child = tokio::process::Command::new("node")
+    let mut command = Command::new("node");
+    command
         .arg(&script)
         .arg("--url")
         .arg(&url)
         .arg("--timeout-ms")
         .arg((TIMEOUT.as_millis() - 15_000).to_string())
         .arg("--screenshot")
-        .arg(&screenshot)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node");
-    let output = timeout(TIMEOUT, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("the Chromium run did not finish within {TIMEOUT:?}"))
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.lines().any(|l| l.starts_with("PASS chromium")),
-        "the Chromium run failed ({}):\n--- stdout\n{stdout}--- stderr\n{stderr}\
-         screenshot: {}",
-        output.status,
-        screenshot.display()
+        .arg(&screenshot);
+    let output = peers::run(command, "the Chromium run", TIMEOUT).await;
+    output.assert_passed(
+        "the Chromium run",
+        |l| l.starts_with("PASS chromium"),
+        &format!("screenshot: {}", screenshot.display()),
     );
+    let stdout = output.stdout;
     println!("{stdout}");
 
     // Every check of the page ran and passed.
@@ -230,14 +89,7 @@ async fn chromium_client_matrix() {
     }
 
     // What our side saw, one report per connection.
-    let mut reports = Vec::new();
-    for _ in 0..4 {
-        let report = timeout(TIMEOUT, rx.recv())
-            .await
-            .expect("our handler reports each connection")
-            .expect("the server is running");
-        reports.push(report);
-    }
+    let reports = reports(&mut rx, 4, TIMEOUT).await;
     let find = |code: u16, subprotocol: Option<&str>| {
         reports
             .iter()

@@ -10,17 +10,18 @@
 //! The peer lives in the virtualenv `.venv` at the workspace root, made by
 //! `scripts/install-peers.sh`. A missing peer fails the tests: it is never a skip.
 
-use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+mod peers;
+
 use std::time::Duration;
 
-use rfc6455::{
-    ClientOptions, CloseCode, DataKind, ErrorKind, Handshake, Message, ServerHandle, ServerOptions,
-    WebSocket, serve_with,
+use peers::{
+    Peer, Report, assert_closed_normally, binary_of, echo_server, expect_binary, expect_text,
+    interop_script, local, python, reports, roundtrip_binary, roundtrip_fragmented, roundtrip_text,
+    run_scenario, send_fragments_around_a_ping, text_of,
 };
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use rfc6455::{ClientOptions, DataKind, ErrorKind, Message, ServerHandle, ServerOptions};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -30,177 +31,23 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// 16 MiB: the default frame limit, so the largest message sent in one frame.
 const LARGE: usize = 16 << 20;
 
-// ---------------------------------------------------------------------------- the peer
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate lives in the workspace")
-        .to_path_buf()
-}
-
-fn script(name: &str) -> PathBuf {
-    let path = workspace_root().join("tests/interop").join(name);
-    assert!(path.is_file(), "peer script {} is missing", path.display());
-    path
-}
-
-/// The virtualenv's Python, checked once to import `websockets`; panics (fails the test)
-/// with the fix if it is not there.
-fn python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = PYTHON.get_or_init(|| {
-        let python = workspace_root().join(".venv/bin/python");
-        if !python.is_file() {
-            return Err(format!(
-                "the Python peer is not installed: {} does not exist. \
-                 Run scripts/install-peers.sh (from the repository root) first.",
-                python.display()
-            ));
-        }
-        let check = std::process::Command::new(&python)
-            .args(["-c", "import websockets; print(websockets.__version__)"])
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-        if !check.status.success() {
-            return Err(format!(
-                "{} cannot import websockets ({}). Run scripts/install-peers.sh first.",
-                python.display(),
-                String::from_utf8_lossy(&check.stderr).trim()
-            ));
-        }
-        eprintln!(
-            "interop peer: python websockets {}",
-            String::from_utf8_lossy(&check.stdout).trim()
-        );
-        Ok(python)
-    });
-    match found {
-        Ok(python) => python.clone(),
-        Err(message) => panic!("{message}"),
-    }
-}
-
-/// Collect everything a child writes on a pipe, for failure messages.
-fn collect(pipe: impl AsyncRead + Unpin + Send + 'static) -> Arc<Mutex<String>> {
-    let buffer = Arc::new(Mutex::new(String::new()));
-    let sink = buffer.clone();
-    tokio::spawn(async move {
-        let mut pipe = pipe;
-        let mut chunk = vec![0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk).await {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buffer
-}
-
 // ------------------------------------------------------- python client → our server
 
-/// What our server's handler saw on one connection.
-#[derive(Debug)]
-struct Report {
-    subprotocol: Option<String>,
-    messages: usize,
-    close_code: Option<u16>,
-    close_reason: String,
-    peer_closed_first: Option<bool>,
-    error: Option<String>,
-}
-
-/// Our server: echoes every message, picks `chat` if offered, closes with 4000
-/// "server says bye" on the text `close-me`, and reports each connection when it ends.
+/// Our server ([`echo_server`]): echoes every message, picks `chat` if offered, closes
+/// with 4000 "server says bye" on the text `close-me`, and reports each connection when
+/// it ends.
 async fn start_server() -> (ServerHandle, mpsc::UnboundedReceiver<Report>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let options = ServerOptions::default()
-        .listen_addr([127, 0, 0, 1].into())
-        .port(0);
-    let server = serve_with(
-        options,
-        |hs: &mut Handshake<'_>| {
-            hs.accept_subprotocol("chat");
-            Ok(())
-        },
-        move |ws, ()| echo(ws, tx.clone()),
-    )
-    .await
-    .expect("our server listens");
-    (server, rx)
-}
-
-async fn echo(mut ws: WebSocket, reports: mpsc::UnboundedSender<Report>) {
-    let mut messages = 0;
-    let mut error = None;
-    while let Some(result) = ws.recv().await {
-        match result {
-            Ok(message) => {
-                messages += 1;
-                if message.as_text() == Some("close-me") {
-                    if let Err(e) = ws.close(CloseCode::from(4000), "server says bye").await {
-                        error = Some(format!("close: {e}"));
-                    }
-                    break;
-                }
-                if let Err(e) = ws.send(message).await {
-                    error = Some(format!("send: {e}"));
-                    break;
-                }
-            }
-            Err(e) => {
-                error = Some(format!("recv: {e}"));
-                break;
-            }
-        }
-    }
-    let _ = reports.send(Report {
-        subprotocol: ws.subprotocol().map(str::to_owned),
-        messages,
-        close_code: ws.close_code().map(CloseCode::as_u16),
-        close_reason: ws.close_reason().to_owned(),
-        peer_closed_first: ws.peer_closed_first(),
-        error,
-    });
+    echo_server(local(), None).await
 }
 
 /// Run `ws_client.py URL SCENARIO` to its end; panics unless it passed.
 async fn run_python_client(url: &str, scenario: &str) -> String {
     let mut command = Command::new(python());
     command
-        .arg(script("ws_client.py"))
+        .arg(interop_script("ws_client.py"))
         .arg(url)
-        .arg(scenario)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = timeout(TIMEOUT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("ws_client.py {scenario} did not finish in {TIMEOUT:?}"))
-        .expect("ws_client.py starts");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.lines().any(|l| l == format!("PASS {scenario}")),
-        "ws_client.py {scenario} failed ({}):\n--- stdout\n{stdout}--- stderr\n{stderr}",
-        output.status
-    );
-    stdout
-}
-
-/// The reports of `count` connections, in the order they ended.
-async fn reports(rx: &mut mpsc::UnboundedReceiver<Report>, count: usize) -> Vec<Report> {
-    let mut reports = Vec::with_capacity(count);
-    for _ in 0..count {
-        let report = timeout(TIMEOUT, rx.recv())
-            .await
-            .expect("our handler reports the connection")
-            .expect("the server is running");
-        reports.push(report);
-    }
-    reports
+        .arg(scenario);
+    run_scenario(command, "ws_client.py", scenario, TIMEOUT).await
 }
 
 /// Run a scenario whose connections all end with the client's normal close.
@@ -208,12 +55,8 @@ async fn python_client_scenario(scenario: &str, connections: usize) -> Vec<Repor
     let (server, mut rx) = start_server().await;
     let url = format!("ws://{}/{scenario}", server.local_addr());
     run_python_client(&url, scenario).await;
-    let reports = reports(&mut rx, connections).await;
-    for report in &reports {
-        assert_eq!(report.error, None, "{report:?}");
-        assert_eq!(report.close_code, Some(1000), "{report:?}");
-        assert_eq!(report.peer_closed_first, Some(true), "{report:?}");
-    }
+    let reports = reports(&mut rx, connections, TIMEOUT).await;
+    assert_closed_normally(&reports);
     server.stop().await;
     reports
 }
@@ -279,7 +122,7 @@ async fn python_client_closes_with_4000() {
             .any(|l| l.trim_end() == "CLOSE_RECEIVED 4000"),
         "{stdout}"
     );
-    let report = reports(&mut rx, 1).await.remove(0);
+    let report = reports(&mut rx, 1, TIMEOUT).await.remove(0);
     assert_eq!(report.error, None, "{report:?}");
     assert_eq!(report.close_code, Some(4000), "{report:?}");
     assert_eq!(report.close_reason, "client says bye", "{report:?}");
@@ -298,7 +141,7 @@ async fn python_client_server_closes_with_4000() {
             .any(|l| l == "CLOSE_RECEIVED 4000 server says bye"),
         "{stdout}"
     );
-    let report = reports(&mut rx, 1).await.remove(0);
+    let report = reports(&mut rx, 1, TIMEOUT).await.remove(0);
     assert_eq!(report.error, None, "{report:?}");
     // websockets answers with our own close frame, code and reason.
     assert_eq!(report.close_code, Some(4000), "{report:?}");
@@ -308,191 +151,10 @@ async fn python_client_server_closes_with_4000() {
 
 // ------------------------------------------------------- our client → python server
 
-/// `ws_echo_server.py`, running; killed when dropped.
-struct PythonServer {
-    child: Child,
-    port: u16,
-    lines: mpsc::UnboundedReceiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl PythonServer {
-    /// Start it and wait for its `PORT <n>` line.
-    async fn start() -> Self {
-        let mut child = Command::new(python())
-            .arg(script("ws_echo_server.py"))
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("ws_echo_server.py starts");
-        let stderr = collect(child.stderr.take().expect("piped stderr"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut stdout = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = stdout.next_line().await {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            port: 0,
-            lines,
-            stderr,
-        };
-        let line = server.line().await;
-        server.port = line
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("expected `PORT <n>` from ws_echo_server.py, got {line:?}"));
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/", self.port)
-    }
-
-    /// The next line it prints; panics if it exits or stays silent.
-    async fn line(&mut self) -> String {
-        match timeout(TIMEOUT, self.lines.recv()).await {
-            Ok(Some(line)) => line,
-            Ok(None) => {
-                let status: Option<ExitStatus> = timeout(TIMEOUT, self.child.wait())
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
-                panic!(
-                    "ws_echo_server.py ended ({status:?}); stderr:\n{}",
-                    self.stderr.lock().unwrap()
-                )
-            }
-            Err(_) => panic!("ws_echo_server.py printed nothing for {TIMEOUT:?}"),
-        }
-    }
-
-    /// The next `CLOSED <code> <reason>` line, as the code and reason.
-    async fn closed(&mut self) -> (u16, String) {
-        let line = self.line().await;
-        let rest = line
-            .strip_prefix("CLOSED ")
-            .unwrap_or_else(|| panic!("expected `CLOSED <code> <reason>`, got {line:?}"));
-        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
-        let code = code
-            .parse()
-            .unwrap_or_else(|_| panic!("bad close code in {line:?}"));
-        (code, reason.to_owned())
-    }
-}
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- ws_echo_server.py stderr\n{}",
-                self.stderr.lock().unwrap()
-            );
-        }
-        // kill_on_drop ends the process; this makes it prompt.
-        let _ = self.child.start_kill();
-    }
-}
-
-async fn connect(server: &PythonServer) -> WebSocket {
-    let (ws, response) = timeout(TIMEOUT, rfc6455::connect(&server.url()))
-        .await
-        .expect("connect in time")
-        .expect("connect to the websockets server");
-    assert_eq!(response.status(), 101);
-    ws
-}
-
-async fn recv(ws: &mut WebSocket) -> Message {
-    match timeout(TIMEOUT, ws.recv()).await {
-        Ok(Some(Ok(message))) => message,
-        Ok(Some(Err(e))) => panic!("recv failed: {e}"),
-        Ok(None) => panic!(
-            "connection closed: {:?} {:?}",
-            ws.close_code(),
-            ws.close_reason()
-        ),
-        Err(_) => panic!("no message in {TIMEOUT:?}"),
-    }
-}
-
-async fn expect_text(ws: &mut WebSocket, expected: &str) {
-    match recv(ws).await {
-        Message::Text(text) => assert!(
-            text == expected,
-            "text of {} bytes differs from the {} bytes sent",
-            text.len(),
-            expected.len()
-        ),
-        other => panic!(
-            "expected text, got {:?} of {} bytes",
-            other.kind(),
-            other.len()
-        ),
-    }
-}
-
-async fn expect_binary(ws: &mut WebSocket, expected: &[u8]) {
-    match recv(ws).await {
-        Message::Binary(data) => assert!(
-            data == expected,
-            "binary of {} bytes differs from the {} bytes sent",
-            data.len(),
-            expected.len()
-        ),
-        other => panic!(
-            "expected binary, got {:?} of {} bytes",
-            other.kind(),
-            other.len()
-        ),
-    }
-}
-
-/// A text of exactly `size` UTF-8 bytes with 1-, 2- and 3-byte characters.
-fn text_of(size: usize) -> String {
-    let mut text = "aé€".repeat(size / 6);
-    text.push_str(&"x".repeat(size % 6));
-    assert_eq!(text.len(), size);
-    text
-}
-
-fn binary_of(size: usize) -> Vec<u8> {
-    (0..size).map(|i| (i % 251) as u8).collect()
-}
-
-/// Close normally and check both ends saw 1000.
-async fn close_normally(mut ws: WebSocket, server: &mut PythonServer) {
-    timeout(TIMEOUT, ws.close(CloseCode::NORMAL, ""))
-        .await
-        .expect("close in time")
-        .expect("close");
-    assert!(ws.is_closed());
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
-    assert_eq!(server.closed().await, (1000, String::new()));
-}
-
-async fn roundtrip_text(ws: &mut WebSocket, text: &str) {
-    ws.send_text(text).await.expect("send text");
-    expect_text(ws, text).await;
-}
-
-async fn roundtrip_binary(ws: &mut WebSocket, data: &[u8]) {
-    ws.send_binary(data).await.expect("send binary");
-    expect_binary(ws, data).await;
-}
-
 #[tokio::test]
 async fn rust_client_text() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
     for text in [
         "Hello",
         "héllo wörld ✓",
@@ -500,128 +162,95 @@ async fn rust_client_text() {
         "emoji 🦀🎉",
         "\0nul\0",
     ] {
-        roundtrip_text(&mut ws, text).await;
+        roundtrip_text(&mut ws, text, TIMEOUT).await;
     }
     // Through `send`, as a `Message`, too.
     ws.send(Message::text("as a message")).await.expect("send");
-    expect_text(&mut ws, "as a message").await;
-    close_normally(ws, &mut server).await;
+    expect_text(&mut ws, "as a message", TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_binary() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
     for data in [
         &b"\x00\x01\x02\xff"[..],
         &binary_of(256),
         b"\xc3\x28 not utf-8",
     ] {
-        roundtrip_binary(&mut ws, data).await;
+        roundtrip_binary(&mut ws, data, TIMEOUT).await;
     }
     ws.send(Message::binary(vec![9u8; 10])).await.expect("send");
-    expect_binary(&mut ws, &[9u8; 10]).await;
-    close_normally(ws, &mut server).await;
+    expect_binary(&mut ws, &[9u8; 10], TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_empty() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
-    roundtrip_text(&mut ws, "").await;
-    roundtrip_binary(&mut ws, b"").await;
-    close_normally(ws, &mut server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
+    roundtrip_text(&mut ws, "", TIMEOUT).await;
+    roundtrip_binary(&mut ws, b"", TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_sizes_125_126_65535_65536() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
     for size in [125, 126, 65535, 65536] {
-        roundtrip_text(&mut ws, &text_of(size)).await;
-        roundtrip_binary(&mut ws, &binary_of(size)).await;
+        roundtrip_text(&mut ws, &text_of(size), TIMEOUT).await;
+        roundtrip_binary(&mut ws, &binary_of(size), TIMEOUT).await;
     }
-    close_normally(ws, &mut server).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_16_mib() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
-    roundtrip_binary(&mut ws, &binary_of(LARGE)).await;
-    roundtrip_text(&mut ws, &text_of(LARGE)).await;
-    close_normally(ws, &mut server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
+    roundtrip_binary(&mut ws, &binary_of(LARGE), TIMEOUT).await;
+    roundtrip_text(&mut ws, &text_of(LARGE), TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_fragmented() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
 
-    ws.send_fragment(Some(DataKind::Text), b"Hel", false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, "lo, wö".as_bytes(), false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, b"rld", true).await.unwrap();
-    expect_text(&mut ws, "Hello, wörld").await;
-
-    ws.send_fragment(Some(DataKind::Binary), b"\x00\x01", false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, b"", false).await.unwrap();
-    ws.send_fragment(None, b"\x02\xff", true).await.unwrap();
-    expect_binary(&mut ws, b"\x00\x01\x02\xff").await;
-
-    // A character split across fragments.
-    ws.send_fragment(Some(DataKind::Text), b"caf\xc3", false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, b"\xa9 \xe2\x82", false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, b"\xac", true).await.unwrap();
-    expect_text(&mut ws, "café €").await;
+    roundtrip_fragmented(&mut ws, TIMEOUT).await;
 
     // One fragment with fin: an ordinary message. And an empty final fragment.
     ws.send_fragment(Some(DataKind::Text), b"single", true)
         .await
         .unwrap();
-    expect_text(&mut ws, "single").await;
+    expect_text(&mut ws, "single", TIMEOUT).await;
     ws.send_fragment(Some(DataKind::Binary), b"tail", false)
         .await
         .unwrap();
     ws.send_fragment(None, b"", true).await.unwrap();
-    expect_binary(&mut ws, b"tail").await;
+    expect_binary(&mut ws, b"tail", TIMEOUT).await;
 
     // Many fragments, with a ping between two of them (control frames may interleave).
-    let part = binary_of(1000);
-    ws.send_fragment(Some(DataKind::Binary), &part, false)
-        .await
-        .unwrap();
-    for i in 1..1000 {
-        if i == 500 {
-            ws.ping(b"mid-message").await.unwrap();
-        }
-        ws.send_fragment(None, &part, i == 999).await.unwrap();
-    }
-    expect_binary(&mut ws, &part.repeat(1000)).await;
+    let whole = send_fragments_around_a_ping(&mut ws).await;
+    expect_binary(&mut ws, &whole, TIMEOUT).await;
 
     // Whole messages still work after fragmented ones.
-    roundtrip_text(&mut ws, "after fragments").await;
-    close_normally(ws, &mut server).await;
+    roundtrip_text(&mut ws, "after fragments", TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_ping() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
     ws.ping(b"interop-ping").await.expect("ping");
     ws.ping(b"").await.expect("empty ping");
     ws.ping(&binary_of(125)).await.expect("125-byte ping");
     // The pongs are consumed by `recv`; the next thing it returns is the echo.
-    roundtrip_text(&mut ws, "after ping").await;
+    roundtrip_text(&mut ws, "after ping", TIMEOUT).await;
 
     // A ping over 125 bytes is refused here, and the connection goes on.
     let err = ws
@@ -629,47 +258,30 @@ async fn rust_client_ping() {
         .await
         .expect_err("a 126-byte ping is refused");
     assert_eq!(err.kind(), ErrorKind::Send, "{err}");
-    roundtrip_binary(&mut ws, b"still open").await;
-    close_normally(ws, &mut server).await;
+    roundtrip_binary(&mut ws, b"still open", TIMEOUT).await;
+    server.close_normally(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_server_closes_with_4000() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
-    roundtrip_text(&mut ws, "before close").await;
-    ws.send_text("close-me").await.expect("send close-me");
-    match timeout(TIMEOUT, ws.recv()).await.expect("close in time") {
-        None => {}
-        Some(other) => panic!("expected the end of the stream, got {other:?}"),
-    }
-    assert!(ws.is_closed());
-    assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
-    assert_eq!(ws.close_reason(), "server says bye");
-    assert_eq!(ws.peer_closed_first(), Some(true));
-    // Our answer echoes the code, without the reason.
-    assert_eq!(server.closed().await, (4000, String::new()));
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
+    roundtrip_text(&mut ws, "before close", TIMEOUT).await;
+    server.server_closes_with_4000(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_closes_with_4000() {
-    let mut server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
-    roundtrip_text(&mut ws, "before close").await;
-    timeout(TIMEOUT, ws.close(CloseCode::from(4000), "client says bye"))
-        .await
-        .expect("close in time")
-        .expect("close");
-    assert!(ws.is_closed());
-    assert_eq!(ws.peer_closed_first(), Some(false));
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
+    roundtrip_text(&mut ws, "before close", TIMEOUT).await;
     // websockets answers with the same code and reason.
-    assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
-    assert_eq!(server.closed().await, (4000, "client says bye".to_owned()));
+    server.client_closes_with_4000(ws).await;
 }
 
 #[tokio::test]
 async fn rust_client_subprotocol() {
-    let mut server = PythonServer::start().await;
+    let mut server = Peer::python_echo_server(TIMEOUT).await;
 
     let options = ClientOptions::default().subprotocols(["chat"]);
     let (mut ws, response) = rfc6455::connect_with(&server.url(), options)
@@ -680,15 +292,15 @@ async fn rust_client_subprotocol() {
         response.headers().get("sec-websocket-protocol").unwrap(),
         "chat"
     );
-    roundtrip_text(&mut ws, "chatting").await;
-    close_normally(ws, &mut server).await;
+    roundtrip_text(&mut ws, "chatting", TIMEOUT).await;
+    server.close_normally(ws).await;
 
     let options = ClientOptions::default().subprotocols(["superchat", "chat"]);
     let (ws, _) = rfc6455::connect_with(&server.url(), options)
         .await
         .expect("connect offering superchat, chat");
     assert_eq!(ws.subprotocol(), Some("chat"));
-    close_normally(ws, &mut server).await;
+    server.close_normally(ws).await;
 
     let options = ClientOptions::default().subprotocols(["superchat"]);
     let (mut ws, response) = rfc6455::connect_with(&server.url(), options)
@@ -696,12 +308,12 @@ async fn rust_client_subprotocol() {
         .expect("connect offering superchat");
     assert_eq!(ws.subprotocol(), None);
     assert!(response.headers().get("sec-websocket-protocol").is_none());
-    roundtrip_text(&mut ws, "plain").await;
-    close_normally(ws, &mut server).await;
+    roundtrip_text(&mut ws, "plain", TIMEOUT).await;
+    server.close_normally(ws).await;
 
-    let ws = connect(&server).await;
+    let ws = server.connect().await;
     assert_eq!(ws.subprotocol(), None);
-    close_normally(ws, &mut server).await;
+    server.close_normally(ws).await;
 }
 
 // ------------------------------------------------------------ streamed messages, 100 MiB
@@ -758,8 +370,8 @@ async fn python_client_streams_100_mib_both_ways() {
 
 #[tokio::test]
 async fn rust_client_streams_100_mib_through_python() {
-    let server = PythonServer::start().await;
-    let mut ws = connect(&server).await;
+    let server = Peer::python_echo_server(TIMEOUT).await;
+    let mut ws = server.connect().await;
     let source = AsyncReadExt::take(tokio::io::repeat(0x5A), STREAM_SIZE);
     let sent = ws.send_stream(DataKind::Binary, source).await.unwrap();
     assert_eq!(sent, STREAM_SIZE);

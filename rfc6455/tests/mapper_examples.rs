@@ -6,11 +6,13 @@
 //! builds; a missing one fails the test with that advice.
 
 mod mapper_support;
+mod peers;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use mapper_support::{Running, get, local, within};
+use mapper_support::{get, local, within};
+use peers::Peer;
 use rfc6455::{ClientOptions, CloseCode, WebSocket, serve};
 use tokio::io::AsyncWriteExt;
 
@@ -48,8 +50,8 @@ async fn test_service_exchange(ws: &mut WebSocket) {
 
 #[tokio::test]
 async fn test_service_mapper_routes_by_subprotocol() {
-    let mut server = Running::start("test-service-mapper", &["--port", "0"]);
-    let port = server.port().await;
+    let mut server = Peer::example("test-service-mapper", &["--port", "0"]);
+    let port = server.localhost_port().await;
     let url = format!("ws://127.0.0.1:{port}/test");
 
     let (mut ws, _) = within(rfc6455::connect(&url)).await.unwrap();
@@ -78,10 +80,10 @@ async fn test_service_mapper_routes_by_subprotocol() {
 
 #[tokio::test]
 async fn demo_server_serves_page_test_and_echo_on_one_port() {
-    let mut server = Running::start("demo-server", &["--port", "0"]);
+    let mut server = Peer::example("demo-server", &["--port", "0"]);
     let line = server.line_with("Open http://localhost:").await;
     assert!(line.ends_with("/ in a browser"), "{line}");
-    let port = server.port_from(&line);
+    let port = Peer::port_from(&line);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
 
     let page = get(addr, "/").await;
@@ -106,10 +108,10 @@ async fn demo_server_serves_page_test_and_echo_on_one_port() {
 
 /// Run a time client against a time server: two ticks, a line typed, end of input.
 async fn time_client(client: &str) {
-    let mut server = Running::start("time-server", &["--port", "0"]);
-    let port = server.port().await;
+    let mut server = Peer::example("time-server", &["--port", "0"]);
+    let port = server.localhost_port().await;
     let url = format!("ws://127.0.0.1:{port}/");
-    let mut client = Running::start(client, &["--server", &url]);
+    let mut client = Peer::example(client, &["--server", &url]);
     assert_eq!(client.line().await, format!("connected to {url}"));
     let mut ticks = 0;
     while ticks < 2 {
@@ -126,7 +128,7 @@ async fn time_client(client: &str) {
     server.line_with("says: what time is it?").await;
     drop(stdin); // end of input: the client closes
     client.line_with("closed: status 1000").await;
-    let status = within(client.child.wait()).await.unwrap();
+    let status = client.wait().await;
     assert!(status.success(), "{status}");
     let line = server.line_with("closed: status").await;
     assert!(
@@ -166,7 +168,7 @@ async fn cat_pipes_lines_and_closes_with_status_and_reason() {
     .await
     .unwrap();
     let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
-    let mut cat = Running::start(
+    let mut cat = Peer::example(
         "cat",
         &["--server", &url, "--status", "4001", "--reason", "cat done"],
     );
@@ -179,9 +181,8 @@ async fn cat_pipes_lines_and_closes_with_status_and_reason() {
     assert_eq!(cat.line().await, "one");
     assert_eq!(cat.line().await, "two words");
     assert_eq!(cat.line().await, "three ✓");
-    let output = within(cat.child.wait_with_output()).await.unwrap();
-    assert!(output.status.success(), "{}", output.status);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = cat.finish().await;
+    assert!(status.success(), "{status}");
     assert!(stderr.contains("closed: status 4001"), "{stderr}");
     server.stop().await;
     assert_eq!(
@@ -193,8 +194,8 @@ async fn cat_pipes_lines_and_closes_with_status_and_reason() {
 #[cfg(feature = "axum")]
 #[tokio::test]
 async fn axum_echo_example_serves_page_and_echo() {
-    let mut server = Running::start("axum-echo", &["--port", "0"]);
-    let port = server.port().await;
+    let mut server = Peer::example("axum-echo", &["--port", "0"]);
+    let port = server.localhost_port().await;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let page = get(addr, "/").await;
     assert_eq!(page.status, 200);

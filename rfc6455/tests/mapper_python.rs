@@ -4,11 +4,10 @@
 //! fails the test; it is never skipped.
 
 mod mapper_support;
+mod peers;
 
-use std::path::PathBuf;
-use std::process::Stdio;
-
-use mapper_support::{LIMIT, local, workspace_root};
+use mapper_support::{LIMIT, local};
+use peers::python;
 use rfc6455::{PathParams, ServiceMapper, serve_mapped};
 
 /// Runs each case `[path, [subprotocols…]]` in order and prints one JSON object per case.
@@ -47,17 +46,6 @@ type Case = (
     Option<&'static str>,
     &'static str,
 );
-
-fn python() -> PathBuf {
-    let python = workspace_root().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "the Python peer is not installed: {} does not exist. \
-         Run scripts/install-peers.sh (from the repository root) first.",
-        python.display()
-    );
-    python
-}
 
 fn table() -> ServiceMapper {
     let say = |tag: &'static str| {
@@ -141,27 +129,15 @@ async fn python_websockets_client_against_the_mapper() {
             format!("[\"{path}\", [{}]]", offered.join(", "))
         })
         .collect();
-    let child = tokio::process::Command::new(python())
+    let mut command = tokio::process::Command::new(python());
+    command
         .arg("-c")
         .arg(CLIENT)
         .arg(&base)
-        .arg(format!("[{}]", json_cases.join(", ")))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start python");
-    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("python finished in time")
-        .expect("python ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python failed: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .arg(format!("[{}]", json_cases.join(", ")));
+    let output = peers::run(command, "python", LIMIT).await;
+    output.assert_success("python");
+    let stdout = output.stdout;
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), cases.len(), "{stdout}");
     for ((path, offered, status, protocol, first), line) in cases.iter().zip(&lines) {

@@ -2,7 +2,7 @@
 //! test time (rcgen), the ways verification fails, hybi-00 over TLS, bad clients on the
 //! TLS port, and interop over TLS with Python `websockets` in both directions.
 
-mod mapper_support;
+mod peers;
 mod tls_support;
 
 use std::convert::Infallible;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
+use peers::{Peer, interop_script, python};
 use rfc6455::tls::rustls::pki_types::pem::PemObject;
 use rfc6455::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rfc6455::tls::{ServerTls, rustls};
@@ -21,8 +22,8 @@ use rfc6455::{
     ClientOptions, CloseCode, ErrorKind, Message, ServerHandle, ServiceMapper, Transport, Variant,
     WebSocket, connect_with, serve, serve_mapped,
 };
-use tls_support::{Pki, TIMEOUT, local, within, workspace_root};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tls_support::{Pki, TIMEOUT, local, within};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio::sync::mpsc;
@@ -75,6 +76,30 @@ async fn exchange(mut ws: WebSocket) {
     ws.close(CloseCode::NORMAL, "bye").await.unwrap();
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+}
+
+/// Connect to `url` with `options`, then [`exchange`].
+async fn connect_and_exchange(url: &str, options: ClientOptions) {
+    let (ws, _) = within(connect_with(url, options)).await.unwrap();
+    exchange(ws).await;
+}
+
+/// `err` is the client's verdict on a certificate from a CA it does not trust.
+fn assert_unknown_issuer(err: &rfc6455::Error) {
+    assert!(
+        matches!(
+            err.tls_error(),
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ),
+        "{err:?}"
+    );
+}
+
+/// `wss://localhost:{port}{path}` for a running server.
+fn wss_url(server: &ServerHandle, path: &str) -> String {
+    format!("wss://localhost:{}{path}", server.local_addr().port())
 }
 
 fn ring() -> Arc<rustls::crypto::CryptoProvider> {
@@ -178,9 +203,8 @@ async fn server_tls_from_pem_text_and_user_built_configs() {
         .with_root_certificates(roots(&pki.ca_pem))
         .with_no_client_auth();
     let options = ClientOptions::default().tls_config(Arc::new(client_config));
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    let url = wss_url(&server, "/");
+    connect_and_exchange(&url, options).await;
     server.stop().await;
 
     // A user-built ServerConfig (no ALPN); the client trusts the CA from a file.
@@ -197,9 +221,8 @@ async fn server_tls_from_pem_text_and_user_built_configs() {
         .unwrap();
     let (server, _seen) = echo_server(ServerTls::from(Arc::new(config))).await;
     let options = ClientOptions::default().ca_pem_file(pki.ca_file()).unwrap();
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    let url = wss_url(&server, "/");
+    connect_and_exchange(&url, options).await;
     server.stop().await;
 }
 
@@ -227,19 +250,11 @@ async fn bad_pem_files_are_refused_clearly() {
 async fn unknown_ca_is_rejected_with_a_clear_error() {
     let pki = Pki::new();
     let (server, _seen) = echo_server(pki.server_tls()).await;
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
+    let url = wss_url(&server, "/");
     // Default options: the Mozilla roots only, which did not sign our test CA.
     let err = within(rfc6455::connect(&url)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
-    assert!(
-        matches!(
-            err.tls_error(),
-            Some(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer
-            ))
-        ),
-        "{err:?}"
-    );
+    assert_unknown_issuer(&err);
     let message = err.to_string();
     assert!(
         message.contains("certificate") && message.contains("UnknownIssuer"),
@@ -258,11 +273,9 @@ async fn unknown_ca_is_rejected_with_a_clear_error() {
     let options = pki
         .client()
         .trust_roots(rfc6455::tls::TrustRoots::AddedOnly);
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    connect_and_exchange(&url, options).await;
     let options = ClientOptions::default().danger_accept_invalid_certificates(true);
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    connect_and_exchange(&url, options).await;
     server.stop().await;
 }
 
@@ -270,25 +283,16 @@ async fn unknown_ca_is_rejected_with_a_clear_error() {
 async fn platform_roots_on_request() {
     let pki = Pki::new();
     let (server, _seen) = echo_server(pki.server_tls()).await;
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
+    let url = wss_url(&server, "/");
     // The system's roots load (Debian's ca-certificates), and do not know our test CA…
     let options = ClientOptions::default().trust_roots(rfc6455::tls::TrustRoots::Platform);
     let err = within(connect_with(&url, options)).await.unwrap_err();
-    assert!(
-        matches!(
-            err.tls_error(),
-            Some(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer
-            ))
-        ),
-        "{err:?}"
-    );
+    assert_unknown_issuer(&err);
     // …and an added CA is trusted beside them.
     let options = pki
         .client()
         .trust_roots(rfc6455::tls::TrustRoots::MozillaAndPlatform);
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    connect_and_exchange(&url, options).await;
     server.stop().await;
 }
 
@@ -321,8 +325,7 @@ async fn name_mismatch_is_rejected_with_a_clear_error() {
     // Ignoring it takes the danger_ option.
     let url = format!("wss://localhost:{port}/");
     let options = ClientOptions::default().danger_accept_invalid_certificates(true);
-    let (ws, _) = within(connect_with(&url, options)).await.unwrap();
-    exchange(ws).await;
+    connect_and_exchange(&url, options).await;
     server.stop().await;
 }
 
@@ -482,7 +485,7 @@ async fn bad_clients_on_the_tls_port_do_not_disturb_a_good_connection() {
 async fn stop_ends_tls_connections_with_1001() {
     let pki = Pki::new();
     let (server, _seen) = echo_server(pki.server_tls()).await;
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
+    let url = wss_url(&server, "/");
     let (mut ws, _) = within(connect_with(&url, pki.client())).await.unwrap();
     // A TCP client in the middle of nothing (no TLS yet) must not hold stop up.
     let _idle = TcpStream::connect(server.local_addr()).await.unwrap();
@@ -494,45 +497,23 @@ async fn stop_ends_tls_connections_with_1001() {
 
 // ----------------------------------------------------------- interop with Python
 
-fn python() -> std::path::PathBuf {
-    let python = workspace_root().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "the Python peer is not installed: {} does not exist. Run scripts/install-peers.sh first.",
-        python.display()
-    );
-    python
-}
-
-fn peer_script() -> std::path::PathBuf {
-    let script = workspace_root().join("tests/interop/wss_peer.py");
-    assert!(script.is_file(), "{} is missing", script.display());
-    script
-}
-
 #[tokio::test]
 async fn python_client_to_our_wss_server() {
     let pki = Pki::new();
     let (server, mut seen) = echo_server(pki.server_tls()).await;
-    let url = format!("wss://localhost:{}/from-python", server.local_addr().port());
-    let output = within(
-        Command::new(python())
-            .arg(peer_script())
-            .args(["client", &url, "--cafile"])
-            .arg(pki.ca_file())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let url = wss_url(&server, "/from-python");
+    let mut command = Command::new(python());
+    command
+        .arg(interop_script("wss_peer.py"))
+        .args(["client", &url, "--cafile"])
+        .arg(pki.ca_file());
+    let output = peers::run(command, "python client", TIMEOUT).await;
+    output.assert_passed("python client", |l| l.contains("PASS"), "");
     assert!(
-        output.status.success() && stdout.contains("PASS"),
-        "python client failed ({}):\n{stdout}\n{stderr}",
-        output.status
+        output.stdout.contains("OK tls TLSv1.3"),
+        "{}",
+        output.stdout
     );
-    assert!(stdout.contains("OK tls TLSv1.3"), "{stdout}");
     let seen = within(seen.recv()).await.unwrap();
     assert!(seen.tls_transport && seen.secure, "{seen:?}");
     assert_eq!(seen.path, "/from-python");
@@ -542,33 +523,20 @@ async fn python_client_to_our_wss_server() {
 #[tokio::test]
 async fn our_wss_client_to_python_server() {
     let pki = Pki::new();
-    let mut child = Command::new(python())
-        .arg(peer_script())
+    let mut command = Command::new(python());
+    command
+        .arg(interop_script("wss_peer.py"))
         .args(["server", "--cert"])
         .arg(pki.cert_file())
         .arg("--key")
         .arg(pki.key_file())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port: u16 = loop {
-        let line = within(lines.next_line())
-            .await
-            .unwrap()
-            .expect("the python server printed its port");
-        if let Some(port) = line.strip_prefix("PORT ") {
-            break port.parse().unwrap();
-        }
-    };
-    let url = format!("wss://localhost:{port}/");
+        .stdin(Stdio::null());
+    let mut server = Peer::listening("wss_peer.py server", command, TIMEOUT).await;
+    let url = format!("wss://localhost:{}/", server.port);
     let (ws, _) = within(connect_with(&url, pki.client())).await.unwrap();
     assert!(matches!(ws.get_ref(), Transport::TlsClient(_)));
     exchange(ws).await;
-    let closed = within(lines.next_line()).await.unwrap().unwrap();
-    assert_eq!(closed, "CLOSED 1000 bye");
+    assert_eq!(server.line().await, "CLOSED 1000 bye");
 
     // The python server closes first on request.
     let (mut ws, _) = within(connect_with(&url, pki.client())).await.unwrap();
@@ -576,7 +544,7 @@ async fn our_wss_client_to_python_server() {
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
     assert_eq!(ws.close_reason(), "server says bye");
-    child.kill().await.unwrap();
+    server.child.kill().await.unwrap();
 }
 
 // ------------------------------------------------------------------ the cat example
@@ -585,9 +553,9 @@ async fn our_wss_client_to_python_server() {
 async fn cat_example_speaks_wss_with_ca() {
     let pki = Pki::new();
     let (server, _seen) = echo_server(pki.server_tls()).await;
-    let url = format!("wss://localhost:{}/", server.local_addr().port());
+    let url = wss_url(&server, "/");
     let ca = pki.ca_file();
-    let mut cat = mapper_support::Running::start(
+    let mut cat = Peer::example(
         "cat",
         &[
             "--server",
@@ -603,16 +571,14 @@ async fn cat_example_speaks_wss_with_ca() {
     drop(stdin);
     assert_eq!(cat.line().await, "one");
     assert_eq!(cat.line().await, "two ✓");
-    let output = within(cat.child.wait_with_output()).await.unwrap();
-    assert!(output.status.success(), "{}", output.status);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = cat.finish().await;
+    assert!(status.success(), "{status}");
     assert!(stderr.contains("closed: status 1000"), "{stderr}");
 
     // Without --ca the Mozilla roots do not know the test CA: a clear error.
-    let cat = mapper_support::Running::start("cat", &["--server", &url]);
-    let output = within(cat.child.wait_with_output()).await.unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut cat = Peer::example("cat", &["--server", &url]);
+    let (status, stderr) = cat.finish().await;
+    assert!(!status.success());
     assert!(stderr.contains("UnknownIssuer"), "{stderr}");
     server.stop().await;
 }

@@ -21,12 +21,8 @@
 // Prints one JSON line with what it read, then PASS or FAIL lines; exits 0 only on PASS.
 // Run by rfc6455/tests/browser.rs, which starts the demo server.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createRequire } from "node:module";
-
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+import { existsSync } from "node:fs";
+import { CHROMIUM, playwrightChromium, withPage } from "./chromium.mjs";
 
 function parseArgs(argv) {
   const args = { url: null, protocol: null, ws: null, expect: "exchange", screenshot: null, timeoutMs: 45000 };
@@ -57,63 +53,43 @@ if (!existsSync(CHROMIUM)) {
 }
 let chromium;
 try {
-  const require = createRequire(import.meta.url);
-  ({ chromium } = require("playwright-core"));
+  chromium = playwrightChromium();
 } catch (e) {
   fail(`playwright-core is not installed: run 'npm ci --prefix tests/browser' (${e.message})`);
 }
 
-const userDataDir = mkdtempSync(join(tmpdir(), "rfc6455-chromium-"));
-let context;
-const consoleLines = [];
-const pageErrors = [];
 let result;
+let consoleLines;
+let pageErrors;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (msg) => consoleLines.push(msg.text()));
-  page.on("pageerror", (err) => pageErrors.push(String(err)));
-  const url = new URL(args.url);
-  if (args.protocol) { url.searchParams.set("protocol", args.protocol); }
-  if (args.ws) { url.searchParams.set("url", args.ws); }
-  await page.goto(url.toString(), { timeout: args.timeoutMs });
-  let timedOut = false;
-  try {
-    await page.waitForFunction(() => document.body.dataset.state === "closed" ||
-      document.body.dataset.state === "error", null, { timeout: args.timeoutMs });
-  } catch (e) {
-    timedOut = true;
-  }
-  result = await page.evaluate(() => ({
-    title: document.title,
-    state: document.body.dataset.state || null,
-    status: document.getElementById("status").textContent,
-    items: Array.from(document.querySelectorAll("#log li")).map((li) => ({
-      kind: li.className, text: li.textContent,
-    })),
+  ({ value: result, consoleLines, pageErrors } = await withPage(chromium, "rfc6455-chromium-", async (page) => {
+    const url = new URL(args.url);
+    if (args.protocol) { url.searchParams.set("protocol", args.protocol); }
+    if (args.ws) { url.searchParams.set("url", args.ws); }
+    await page.goto(url.toString(), { timeout: args.timeoutMs });
+    let timedOut = false;
+    try {
+      await page.waitForFunction(() => document.body.dataset.state === "closed" ||
+        document.body.dataset.state === "error", null, { timeout: args.timeoutMs });
+    } catch (e) {
+      timedOut = true;
+    }
+    const read = await page.evaluate(() => ({
+      title: document.title,
+      state: document.body.dataset.state || null,
+      status: document.getElementById("status").textContent,
+      items: Array.from(document.querySelectorAll("#log li")).map((li) => ({
+        kind: li.className, text: li.textContent,
+      })),
+    }));
+    read.timedOut = timedOut;
+    if (args.screenshot) {
+      await page.screenshot({ path: args.screenshot, fullPage: true });
+    }
+    return read;
   }));
-  result.timedOut = timedOut;
-  if (args.screenshot) {
-    await page.screenshot({ path: args.screenshot, fullPage: true });
-  }
 } catch (e) {
   fail(`browser: ${e.stack || e}`);
-} finally {
-  if (context) { await context.close().catch(() => {}); }
-  rmSync(userDataDir, { recursive: true, force: true });
 }
 
 result.console = consoleLines;

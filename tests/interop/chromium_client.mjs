@@ -10,14 +10,9 @@
 // `PASS chromium (<n> checks)` and exits 0 only if every check passed (1 otherwise, 3 if
 // a piece is missing). Run by rfc6455/tests/interop_chromium.rs, which starts the server.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { existsSync } from "node:fs";
+// playwright-core is pinned and installed by tests/browser's package-lock.json.
+import { CHROMIUM, playwrightChromium, withPage } from "../browser/chromium.mjs";
 
 function parseArgs(argv) {
   const args = { url: null, timeoutMs: 90000, screenshot: null };
@@ -41,52 +36,34 @@ const args = parseArgs(process.argv.slice(2));
 if (!existsSync(CHROMIUM)) { missing(`${CHROMIUM} not found (apt-get install chromium)`); }
 let chromium;
 try {
-  // playwright-core is pinned and installed by tests/browser's package-lock.json.
-  ({ chromium } = createRequire(join(ROOT, "tests/browser/package.json"))("playwright-core"));
+  chromium = playwrightChromium();
 } catch (e) {
   missing(`playwright-core is not installed in tests/browser (npm ci --prefix tests/browser): ${e.message}`);
 }
 
-const userDataDir = mkdtempSync(join(tmpdir(), "rfc6455-interop-chromium-"));
-let context;
 let results;
-let timedOut = false;
-const consoleLines = [];
-const pageErrors = [];
+let timedOut;
+let consoleLines;
+let pageErrors;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const browserVersion = context.browser() ? context.browser().version() : "(persistent context)";
-  console.error(`chromium ${browserVersion}`);
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (msg) => consoleLines.push(msg.text()));
-  page.on("pageerror", (err) => pageErrors.push(String(err)));
-  await page.goto(args.url, { timeout: args.timeoutMs });
-  try {
-    await page.waitForFunction(() => window.interop && window.interop.done, null, { timeout: args.timeoutMs });
-  } catch (e) {
-    timedOut = true;
-  }
-  results = await page.evaluate(() => (window.interop ? window.interop.results : []));
-  if (args.screenshot) { await page.screenshot({ path: args.screenshot, fullPage: true }); }
+  ({ value: { results, timedOut }, consoleLines, pageErrors } = await withPage(
+    chromium, "rfc6455-interop-chromium-", async (page, context) => {
+      const browserVersion = context.browser() ? context.browser().version() : "(persistent context)";
+      console.error(`chromium ${browserVersion}`);
+      await page.goto(args.url, { timeout: args.timeoutMs });
+      let timedOut = false;
+      try {
+        await page.waitForFunction(() => window.interop && window.interop.done, null, { timeout: args.timeoutMs });
+      } catch (e) {
+        timedOut = true;
+      }
+      const results = await page.evaluate(() => (window.interop ? window.interop.results : []));
+      if (args.screenshot) { await page.screenshot({ path: args.screenshot, fullPage: true }); }
+      return { results, timedOut };
+    }));
 } catch (e) {
   console.log(`FAIL browser: ${e.stack || e}`);
   process.exit(1);
-} finally {
-  if (context) { await context.close().catch(() => {}); }
-  rmSync(userDataDir, { recursive: true, force: true });
 }
 
 for (const r of results) {
