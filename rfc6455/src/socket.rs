@@ -593,7 +593,10 @@ where
     }
 
     /// Queue a message without flushing (the original's `#:flush? #f`): several messages
-    /// then go out in one write at the next [`flush`](Self::flush) or send.
+    /// then go out in one write at the next [`flush`](Self::flush) or send — or when
+    /// [`recv`](Self::recv) is about to wait for the peer, which writes everything queued
+    /// first. An echo loop of `recv` + `feed` therefore answers a burst of pipelined
+    /// messages with one write.
     ///
     /// # Errors
     /// As for [`send`](Self::send).
