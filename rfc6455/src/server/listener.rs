@@ -373,7 +373,10 @@ where
         }
     };
     // Spawn before answering: hyper hands the connection over only after the 101 is sent.
-    let handler_fut = handler_after(fut, handler, state);
+    // The upgrade's state (about 0.5 KiB: the handshake info, the config) is only needed
+    // until the connection is handed over: boxed, it is freed then, instead of staying in
+    // the task beside the handler for the connection's whole life.
+    let handler_fut = handler_after(Box::pin(fut), handler, state);
     registry.spawn(Some(stop), handler_fut);
     let (parts, ()) = response.into_parts();
     Response::from_parts(parts, Full::new(Bytes::new()))
