@@ -412,13 +412,7 @@ where
             (None, Some(idle)) => self.last_read + idle,
             (None, None) => return Poll::Pending,
         };
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        ready!(timer.as_mut().poll(cx));
+        ready!(self.poll_deadline(cx, deadline));
         if self.close_deadline.is_some() {
             // The peer did not answer our close in time: give up on it.
             self.end(None);
@@ -443,13 +437,7 @@ where
                 return Poll::Ready(());
             }
             Poll::Pending => {
-                let timer = self
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
-                }
-                ready!(timer.as_mut().poll(cx));
+                ready!(self.poll_deadline(cx, deadline));
                 self.end(None);
                 return Poll::Ready(());
             }
@@ -475,13 +463,7 @@ where
                 Poll::Ready(_) => break,
                 Poll::Pending => {
                     let deadline = self.close_deadline.unwrap_or_else(Instant::now);
-                    let timer = self
-                        .timer
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                    if timer.deadline() != deadline {
-                        timer.as_mut().reset(deadline);
-                    }
-                    ready!(timer.as_mut().poll(cx));
+                    ready!(self.poll_deadline(cx, deadline));
                     break;
                 }
             }
@@ -489,6 +471,18 @@ where
         let _ = Pin::new(&mut self.io).poll_shutdown(cx);
         self.phase = Phase::Done;
         Poll::Ready(())
+    }
+
+    /// Ready once `deadline` has passed. One timer serves the idle and close deadlines;
+    /// it is created when first needed and moved, not re-created, when the deadline moves.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        timer.as_mut().poll(cx)
     }
 
     fn end(&mut self, error: Option<Error>) {

@@ -19,7 +19,6 @@ use tokio::io::AsyncReadExt;
 use super::hook::{Handshake, Rejection};
 use super::listener::ConnContext;
 use super::upgrade::io_from_upgraded;
-use crate::info::HandshakeInfo;
 use crate::socket::{StopSignal, WebSocket};
 
 /// The 101 reason phrase the draft's clients expect.
@@ -51,18 +50,10 @@ where
     } = hs;
     // The location names the scheme the client used: wss:// on a TLS server.
     let mut response = offer.response(ctx.secure, subprotocol.as_deref());
-    for (name, value) in &headers {
-        response.headers_mut().append(name, value.clone());
-    }
     if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(REASON) {
         response.extensions_mut().insert(reason);
     }
-    let mut info = HandshakeInfo::from_request(&request);
-    info.subprotocol = subprotocol;
-    info.response_headers = response.headers().clone();
-    info.local_addr = ctx.local_addr;
-    info.peer_addr = ctx.peer_addr;
-    info.secure = ctx.secure;
+    let mut info = ctx.complete_handshake(&request, &mut response, &headers, subprotocol);
     let config = ctx.config;
     let key3_timeout = ctx.handshake_timeout;
     let mode = ctx.hybi00.unwrap_or(FramingMode::Old);

@@ -267,6 +267,29 @@ pub(crate) struct ConnContext {
     pub(crate) registry: Arc<Registry>,
 }
 
+impl ConnContext {
+    /// Add the hook's headers to the 101 `response` and record what the handshake said,
+    /// with this connection's addresses (shared by the RFC 6455 and hybi-00 paths).
+    pub(crate) fn complete_handshake(
+        &self,
+        request: &Request<()>,
+        response: &mut Response<()>,
+        hook_headers: &http::HeaderMap,
+        subprotocol: Option<String>,
+    ) -> HandshakeInfo {
+        for (name, value) in hook_headers {
+            response.headers_mut().append(name, value.clone());
+        }
+        let mut info = HandshakeInfo::from_request(request);
+        info.subprotocol = subprotocol;
+        info.response_headers = response.headers().clone();
+        info.local_addr = self.local_addr;
+        info.peer_addr = self.peer_addr;
+        info.secure = self.secure;
+        info
+    }
+}
+
 pub(crate) struct App<K, H> {
     hook: K,
     handler: Arc<H>,
@@ -344,15 +367,7 @@ where
         ..
     } = hs;
     let mut response = offer.response(subprotocol.as_deref());
-    for (name, value) in &headers {
-        response.headers_mut().append(name, value.clone());
-    }
-    let mut info = HandshakeInfo::from_request(&request);
-    info.subprotocol = subprotocol;
-    info.response_headers = response.headers().clone();
-    info.local_addr = ctx.local_addr;
-    info.peer_addr = ctx.peer_addr;
-    info.secure = ctx.secure;
+    let info = ctx.complete_handshake(&request, &mut response, &headers, subprotocol);
     let config = ctx.config;
     let registry = ctx.registry.clone();
     let stop = Arc::new(StopSignal::default());
