@@ -807,7 +807,7 @@ async fn handshake(
     let answer = expected.check_response(&response)?;
     let mut info = HandshakeInfo::from_request(&request);
     info.subprotocol = answer.subprotocol().map(str::to_owned);
-    info.response_headers = response.headers().clone();
+    info.set_response_headers(response.headers());
     fill_info(&mut info);
     let ws = WebSocket::from_parts(io, Role::Client, options.config, buf, info);
     Ok((ws, response))
@@ -848,7 +848,7 @@ async fn handshake_hybi00(
     let subprotocol = expected.check_response(&response, &answer)?;
     let mut info = HandshakeInfo::from_request(&request);
     info.subprotocol = subprotocol;
-    info.response_headers = response.headers().clone();
+    info.set_response_headers(response.headers());
     fill_info(&mut info);
     let core = Connection::hybi00(Role::Client, options.hybi00_framing, options.config.limits);
     let ws = WebSocket::from_core(io, core, options.config, buf, info);

@@ -1,6 +1,7 @@
 //! What the opening handshake said: request line, headers, addresses, subprotocol.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 /// The opening handshake of a connection, kept for the program's use (the original's
 /// `ws-conn-line`, `ws-conn-headers`, `ws-conn-path`, `ws-conn-host+port`,
@@ -9,18 +10,23 @@ use std::net::SocketAddr;
 /// On a server these are the client's request; on a client, the request it sent and the
 /// server's response headers.
 ///
+/// Kept compact, since every connection holds one for its whole life: the request and
+/// response heads are stored as text in two exact-size allocations, and turned into
+/// [`http::HeaderMap`]s and an [`http::Uri`] only when first asked for.
+///
 /// ```
 /// let info = rfc6455::HandshakeInfo::default();
 /// assert_eq!(info.path(), "/");
 /// assert!(info.subprotocol().is_none());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HandshakeInfo {
-    pub(crate) method: http::Method,
-    pub(crate) uri: http::Uri,
-    pub(crate) version: http::Version,
-    pub(crate) request_headers: http::HeaderMap,
-    pub(crate) response_headers: http::HeaderMap,
+    /// The request line, then one `name:value` line per header; lines end with `\n`.
+    request: Box<[u8]>,
+    /// One `name:value` line per response header.
+    response: Box<[u8]>,
+    /// The heads as `http` types, built on first use.
+    parsed: OnceLock<Box<Parsed>>,
     pub(crate) subprotocol: Option<String>,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) peer_addr: Option<SocketAddr>,
@@ -28,14 +34,19 @@ pub struct HandshakeInfo {
     pub(crate) secure: bool,
 }
 
+#[derive(Clone)]
+struct Parsed {
+    uri: http::Uri,
+    request_headers: http::HeaderMap,
+    response_headers: http::HeaderMap,
+}
+
 impl Default for HandshakeInfo {
     fn default() -> Self {
         Self {
-            method: http::Method::GET,
-            uri: http::Uri::from_static("/"),
-            version: http::Version::HTTP_11,
-            request_headers: http::HeaderMap::new(),
-            response_headers: http::HeaderMap::new(),
+            request: Box::from(&b"GET / HTTP/1.1\n"[..]),
+            response: Box::default(),
+            parsed: OnceLock::new(),
             subprotocol: None,
             local_addr: None,
             peer_addr: None,
@@ -45,66 +56,161 @@ impl Default for HandshakeInfo {
     }
 }
 
+impl std::fmt::Debug for HandshakeInfo {
+    /// The request line, header names (not values: they may hold credentials), the
+    /// subprotocol and the addresses.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |head: &[u8]| {
+            lines(head)
+                .filter_map(|line| line.split(|&b| b == b':').next())
+                .map(|name| String::from_utf8_lossy(name).into_owned())
+                .collect::<Vec<_>>()
+        };
+        f.debug_struct("HandshakeInfo")
+            .field("request_line", &self.request_line())
+            .field("request_headers", &names(self.header_lines()))
+            .field("response_headers", &names(&self.response))
+            .field("subprotocol", &self.subprotocol)
+            .field("local_addr", &self.local_addr)
+            .field("peer_addr", &self.peer_addr)
+            .field("url", &self.url)
+            .field("secure", &self.secure)
+            .finish()
+    }
+}
+
+/// The `\n`-ended lines of a head.
+fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split(|&b| b == b'\n').filter(|line| !line.is_empty())
+}
+
+/// `headers` as `name:value` lines.
+fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.push(b':');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// The `name:value` lines back as a map (lines that are not a valid header are
+/// skipped; this crate never writes one).
+fn read_headers(head: &[u8]) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for line in lines(head) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(&line[..colon]),
+            http::HeaderValue::from_bytes(&line[colon + 1..]),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
 impl HandshakeInfo {
     pub(crate) fn from_request<B>(req: &http::Request<B>) -> Self {
+        let mut head = Vec::with_capacity(256);
+        // The request target as sent: origin form (`/path?query`) or, rarely, absolute.
+        let target = match req.uri().path_and_query() {
+            Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
+            _ => req.uri().to_string(),
+        };
+        let line = format!("{} {} {:?}\n", req.method(), target, req.version());
+        head.extend_from_slice(line.as_bytes());
+        write_headers(&mut head, req.headers());
         Self {
-            method: req.method().clone(),
-            uri: compact_uri(req.uri()),
-            version: req.version(),
-            request_headers: compact_headers(req.headers()),
+            request: head.into_boxed_slice(),
             ..Self::default()
         }
     }
 
+    /// Record the response's headers.
+    pub(crate) fn set_response_headers(&mut self, headers: &http::HeaderMap) {
+        let mut head = Vec::with_capacity(128);
+        write_headers(&mut head, headers);
+        self.response = head.into_boxed_slice();
+        self.parsed = OnceLock::new();
+    }
+
+    /// The request line, and the header lines after it.
+    fn request_line_bytes(&self) -> (&[u8], &[u8]) {
+        match self.request.iter().position(|&b| b == b'\n') {
+            Some(end) => (&self.request[..end], &self.request[end + 1..]),
+            None => (&self.request, &[]),
+        }
+    }
+
+    fn header_lines(&self) -> &[u8] {
+        self.request_line_bytes().1
+    }
+
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            Box::new(Parsed {
+                uri: self.request_target().parse().unwrap_or_default(),
+                request_headers: read_headers(self.header_lines()),
+                response_headers: read_headers(&self.response),
+            })
+        })
+    }
+
     /// The request line, e.g. `GET /chat?room=1 HTTP/1.1`.
     pub fn request_line(&self) -> String {
-        format!(
-            "{} {} {:?}",
-            self.method,
-            self.request_target(),
-            self.version
-        )
+        String::from_utf8_lossy(self.request_line_bytes().0).into_owned()
     }
 
     /// The request target: path and query, e.g. `/chat?room=1`.
     pub fn request_target(&self) -> &str {
-        self.uri.path_and_query().map_or("/", |pq| pq.as_str())
+        let line = self.request_line_bytes().0;
+        line.split(|&b| b == b' ')
+            .nth(1)
+            .and_then(|target| std::str::from_utf8(target).ok())
+            .unwrap_or("/")
     }
 
     /// The request URI as received.
     pub fn uri(&self) -> &http::Uri {
-        &self.uri
+        &self.parsed().uri
     }
 
     /// The path, without the query.
     pub fn path(&self) -> &str {
-        self.uri.path()
+        let target = self.request_target();
+        if target.starts_with('/') {
+            return target.split_once('?').map_or(target, |(path, _)| path);
+        }
+        self.uri().path()
     }
 
     /// The query string, without `?`.
     pub fn query(&self) -> Option<&str> {
-        self.uri.query()
+        let target = self.request_target();
+        if target.starts_with('/') {
+            return target.split_once('?').map(|(_, query)| query);
+        }
+        self.uri().query()
     }
 
     /// The request headers.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.request_headers
+        &self.parsed().request_headers
     }
 
     /// The response headers (on a client: what the server answered; on a server: what was
     /// sent, including those a handshake hook added).
     pub fn response_headers(&self) -> &http::HeaderMap {
-        &self.response_headers
+        &self.parsed().response_headers
     }
 
     /// The `Host` header split into host and port (the port is `None` if not given).
     /// IPv6 literals keep their brackets off: `[::1]:80` gives `("::1", Some(80))`.
     pub fn host_and_port(&self) -> Option<(&str, Option<u16>)> {
-        let host = self
-            .request_headers
-            .get(http::header::HOST)?
-            .to_str()
-            .ok()?;
+        let host = self.headers().get(http::header::HOST)?.to_str().ok()?;
         Some(split_host_port(host))
     }
 
@@ -146,25 +252,6 @@ impl HandshakeInfo {
     }
 }
 
-/// A copy of `uri` in its own memory. hyper's URIs and header values are slices of the
-/// connection's read buffer; keeping them for the life of a WebSocket would pin that
-/// buffer (8 KiB or more) per connection.
-fn compact_uri(uri: &http::Uri) -> http::Uri {
-    uri.to_string().parse().unwrap_or_else(|_| uri.clone())
-}
-
-/// A copy of `headers` whose values own their bytes (see [`compact_uri`]).
-fn compact_headers(headers: &http::HeaderMap) -> http::HeaderMap {
-    let mut copy = http::HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let mut owned =
-            http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
-        owned.set_sensitive(value.is_sensitive());
-        copy.append(name.clone(), owned);
-    }
-    copy
-}
-
 /// Split `host[:port]`, with IPv6 literals in brackets.
 fn split_host_port(host: &str) -> (&str, Option<u16>) {
     if let Some(rest) = host.strip_prefix('[') {
@@ -185,7 +272,47 @@ fn split_host_port(host: &str) -> (&str, Option<u16>) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_host_port;
+    use super::{HandshakeInfo, split_host_port};
+
+    #[test]
+    fn request_and_response_round_trip() {
+        let req = http::Request::get("/chat?room=1")
+            .header("host", "example.com:8081")
+            .header("x-two", "a")
+            .header("x-two", " b ")
+            .header("sec-websocket-protocol", "chat, superchat")
+            .body(())
+            .unwrap();
+        let mut info = HandshakeInfo::from_request(&req);
+        let mut response = http::HeaderMap::new();
+        response.insert("upgrade", "websocket".parse().unwrap());
+        response.insert(
+            "x-weird",
+            http::HeaderValue::from_bytes(b"caf\xc3\xa9:1").unwrap(),
+        );
+        info.set_response_headers(&response);
+        assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
+        assert_eq!(info.request_target(), "/chat?room=1");
+        assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
+        assert_eq!(info.uri(), req.uri());
+        assert_eq!(info.headers(), req.headers());
+        assert_eq!(info.response_headers(), &response);
+        assert_eq!(info.host_and_port(), Some(("example.com", Some(8081))));
+        let debug = format!("{info:?}");
+        assert!(
+            debug.contains("x-two") && !debug.contains("superchat"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn absolute_form_targets_keep_their_path() {
+        let req = http::Request::get("http://example.com/a/b?c")
+            .body(())
+            .unwrap();
+        let info = HandshakeInfo::from_request(&req);
+        assert_eq!((info.path(), info.query()), ("/a/b", Some("c")));
+    }
 
     #[test]
     fn host_and_port_forms() {

@@ -5,31 +5,36 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::future::Either;
 use http::{Request, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rfc6455_proto::Role;
 use rfc6455_proto::handshake;
 use rfc6455_proto::hybi00::{self, FramingMode};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
+use super::direct::{self, Head};
 use super::fallback::{Fallback, ResponseBody, boxed};
 use super::hook::{Handshake, Rejection};
 use super::hybi00::accept_hybi00;
-use super::upgrade::websocket_from_upgraded;
+use super::upgrade::io_from_upgraded;
 use crate::config::Config;
 use crate::info::HandshakeInfo;
 use crate::socket::{StopSignal, WebSocket};
+use crate::transport::{Rewound, Transport};
 
 /// Where and how a server listens, and the settings of its connections.
 ///
@@ -214,7 +219,7 @@ impl ServerOptions {
     /// ```no_run
     /// # async fn demo() -> std::io::Result<()> {
     /// use std::convert::Infallible;
-    /// use http_body_util::Full;
+    /// use http_body_util::{BodyExt, Full};
     /// use hyper::body::{Bytes, Incoming};
     /// use hyper::service::service_fn;
     /// use rfc6455::{ServerOptions, serve};
@@ -249,8 +254,58 @@ impl ServerOptions {
 
 /// What a server does with an upgrade request: the hook and handler, type-erased.
 pub(crate) trait Endpoint: Send + Sync + 'static {
-    /// Answer `req`; on success, spawn the connection's task.
-    fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>>;
+    /// Answer `req`; on a `101`, hand the connection's runner to `via`.
+    fn handle(&self, req: Request<()>, via: Via<'_>, ctx: &ConnContext) -> Response<Full<Bytes>>;
+}
+
+/// What runs an accepted connection: given the stream (after the `101` has been written),
+/// the bytes read past the request, and the server's stop signal, the connection's whole
+/// life (the hybi-00 key exchange, then the handler).
+pub(crate) type Runner = Box<
+    dyn FnOnce(Transport, BytesMut, Arc<StopSignal>) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        + Send,
+>;
+
+/// What an upgrade request comes to.
+pub(crate) enum Outcome {
+    /// The `101` to send, and what runs the connection after it.
+    Accept(Response<()>, Runner),
+    /// The answer instead of `101`.
+    Refuse(Response<Full<Bytes>>),
+}
+
+/// How an accepted upgrade gets its connection.
+pub(crate) enum Via<'a> {
+    /// hyper served the request: a task awaits hyper's upgrade, then runs the connection.
+    Hyper(OnUpgrade),
+    /// The server read the request itself: it writes the `101`, then runs the connection
+    /// in the same task.
+    Direct(&'a mut Option<Runner>),
+}
+
+impl Via<'_> {
+    fn run(self, runner: Runner, registry: &Arc<Registry>) {
+        match self {
+            Via::Hyper(on_upgrade) => {
+                let stop = Arc::new(StopSignal::default());
+                let task = {
+                    let stop = stop.clone();
+                    async move {
+                        match on_upgrade.await {
+                            Ok(upgraded) => {
+                                let (io, leftover) =
+                                    io_from_upgraded(upgraded, &mut Default::default());
+                                runner(io, leftover, stop).await;
+                            }
+                            Err(e) => tracing::debug!("upgrade failed: {e}"),
+                        }
+                    }
+                };
+                registry.spawn(Some(stop), task);
+            }
+            Via::Direct(slot) => *slot = Some(runner),
+        }
+    }
 }
 
 /// What the accept loop knows about one TCP connection.
@@ -282,7 +337,7 @@ impl ConnContext {
         }
         let mut info = HandshakeInfo::from_request(request);
         info.subprotocol = subprotocol;
-        info.response_headers = response.headers().clone();
+        info.set_response_headers(response.headers());
         info.local_addr = self.local_addr;
         info.peer_addr = self.peer_addr;
         info.secure = self.secure;
@@ -311,10 +366,11 @@ where
     H: Fn(WebSocket, St) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>> {
+    fn handle(&self, req: Request<()>, via: Via<'_>, ctx: &ConnContext) -> Response<Full<Bytes>> {
         let handler = self.handler.clone();
         accept(
             req,
+            via,
             ctx,
             |hs| (self.hook)(hs),
             move |ws, state| handler(ws, state),
@@ -322,9 +378,11 @@ where
     }
 }
 
-/// The common upgrade path: check, run the hook, answer 101, spawn the handler.
-pub(crate) fn accept<B, St, F>(
-    mut req: Request<B>,
+/// The common upgrade path: check (RFC 6455, else hybi-00), run the hook, answer 101 and
+/// hand the connection's runner to `via`.
+pub(crate) fn accept<St, F>(
+    req: Request<()>,
+    via: Via<'_>,
     ctx: &ConnContext,
     hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
     handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
@@ -336,30 +394,44 @@ where
     if !handshake::is_upgrade_request(&req) {
         return plain_http_answer();
     }
-    let offer = match handshake::check_request(&req) {
-        Ok(offer) => offer,
-        Err(e) => {
-            // An upgrade that is not RFC 6455 may be the hybi-00 draft (tried second, as
-            // the original does).
-            if ctx.hybi00.is_some() && req.headers().contains_key("sec-websocket-key1") {
-                let on_upgrade = hyper::upgrade::on(&mut req);
-                let (parts, _body) = req.into_parts();
-                let request = Request::from_parts(parts, ());
-                return match hybi00::check_request(&request) {
-                    Ok(offer) => accept_hybi00(request, on_upgrade, offer, ctx, hook, handler),
-                    Err(e) => full(handshake::reject(&e).map(Bytes::from)),
-                };
+    let accepted = match handshake::check_request(&req) {
+        Ok(offer) => accept_rfc6455(&req, offer, ctx, hook, handler),
+        // An upgrade that is not RFC 6455 may be the hybi-00 draft (tried second, as the
+        // original does).
+        Err(_) if ctx.hybi00.is_some() && req.headers().contains_key("sec-websocket-key1") => {
+            match hybi00::check_request(&req) {
+                Ok(offer) => accept_hybi00(&req, offer, ctx, hook, handler),
+                Err(e) => Outcome::Refuse(full(handshake::reject(&e))),
             }
-            return full(handshake::reject(&e).map(Bytes::from));
         }
+        Err(e) => Outcome::Refuse(full(handshake::reject(&e))),
     };
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    let (parts, _body) = req.into_parts();
-    let request = Request::from_parts(parts, ());
-    let mut hs = Handshake::with_subprotocols(&request, offer.subprotocols());
+    match accepted {
+        Outcome::Accept(response, runner) => {
+            via.run(runner, &ctx.registry);
+            let (parts, ()) = response.into_parts();
+            Response::from_parts(parts, Full::new(Bytes::new()))
+        }
+        Outcome::Refuse(response) => response,
+    }
+}
+
+/// Accept an RFC 6455 upgrade: run the hook; the `101` and the connection's runner.
+fn accept_rfc6455<St, F>(
+    request: &Request<()>,
+    offer: handshake::ClientOffer,
+    ctx: &ConnContext,
+    hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
+    handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
+) -> Outcome
+where
+    St: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut hs = Handshake::with_subprotocols(request, offer.subprotocols());
     let state = match hook(&mut hs) {
         Ok(state) => state,
-        Err(rejection) => return full(rejection.into_response()),
+        Err(rejection) => return Outcome::Refuse(full(rejection.into_response())),
     };
     let Handshake {
         headers,
@@ -367,46 +439,15 @@ where
         ..
     } = hs;
     let mut response = offer.response(subprotocol.as_deref());
-    let info = ctx.complete_handshake(&request, &mut response, &headers, subprotocol);
+    let info = ctx.complete_handshake(request, &mut response, &headers, subprotocol);
     let config = ctx.config;
-    let registry = ctx.registry.clone();
-    let stop = Arc::new(StopSignal::default());
-    let fut = {
-        let stop = stop.clone();
-        async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
-                    let mut ws = websocket_from_upgraded(upgraded, config, info);
-                    ws.set_stop_signal(stop);
-                    Some(ws)
-                }
-                Err(e) => {
-                    tracing::debug!("upgrade failed: {e}");
-                    None
-                }
-            }
-        }
-    };
-    // Spawn before answering: hyper hands the connection over only after the 101 is sent.
-    // The upgrade's state (about 0.5 KiB: the handshake info, the config) is only needed
-    // until the connection is handed over: boxed, it is freed then, instead of staying in
-    // the task beside the handler for the connection's whole life.
-    let handler_fut = handler_after(Box::pin(fut), handler, state);
-    registry.spawn(Some(stop), handler_fut);
-    let (parts, ()) = response.into_parts();
-    Response::from_parts(parts, Full::new(Bytes::new()))
-}
-
-async fn handler_after<St, F>(
-    ws: impl Future<Output = Option<WebSocket>>,
-    handler: impl FnOnce(WebSocket, St) -> F,
-    state: St,
-) where
-    F: Future<Output = ()>,
-{
-    if let Some(ws) = ws.await {
-        handler(ws, state).await;
-    }
+    let runner: Runner = Box::new(move |io, leftover, stop| {
+        let mut ws = WebSocket::from_parts(io, Role::Server, config, leftover, info);
+        ws.set_stop_signal(stop);
+        // The handler's future alone is what stays allocated for the connection's life.
+        Box::pin(handler(ws, state))
+    });
+    Outcome::Accept(response, runner)
 }
 
 /// `426 Upgrade Required` for a plain HTTP request to a WebSocket-only server.
@@ -623,55 +664,150 @@ async fn accept_loop(
             secure: options.is_tls(),
             registry: shared.registry.clone(),
         };
-        let app = app.clone();
-        let options = options.clone();
+        let accepted = Box::new(Accepted {
+            tcp,
+            options: options.clone(),
+            app: app.clone(),
+            ctx,
+        });
         // `stop` ends the HTTP side too: idle keep-alive connections close at once.
         let stop = Arc::new(StopSignal::default());
         shared
             .registry
-            .spawn(Some(stop.clone()), serve_tcp(tcp, options, app, ctx, stop));
+            .spawn(Some(stop.clone()), serve_tcp(accepted, stop));
     }
 }
 
-/// Serve one accepted TCP connection: over TLS first when the server has it.
-async fn serve_tcp(
+/// An accepted TCP connection and what serving it needs, boxed: the connection's task
+/// keeps only a pointer to it, freed once the handshake is over.
+struct Accepted {
     tcp: TcpStream,
     options: ServerOptions,
     app: Arc<dyn Endpoint>,
     ctx: ConnContext,
+}
+
+/// Serve one accepted TCP connection. The handshake's state is boxed and freed when it
+/// ends; a WebSocket connection then runs in this same task, which holds little more
+/// than the handler's future.
+async fn serve_tcp(accepted: Box<Accepted>, stop: Arc<StopSignal>) {
+    if let Some(connection) = Box::pin(handshake(*accepted, stop)).await {
+        connection.await;
+    }
+}
+
+/// TLS first when the server has it, then the first request head: an upgrade is
+/// answered here and its connection returned, to run; anything else is served by hyper.
+async fn handshake(
+    accepted: Accepted,
     stop: Arc<StopSignal>,
-) {
+) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> {
+    let Accepted {
+        tcp,
+        options,
+        app,
+        ctx,
+    } = accepted;
     let _ = tcp.set_nodelay(true);
-    #[cfg(feature = "tls")]
-    if let Some(tls) = &options.tls {
-        let started = tokio::time::Instant::now();
-        let peer = ctx.peer_addr;
-        let handshake = tokio::time::timeout(options.handshake_timeout, accept_tls(tls, tcp));
-        let stopped = std::future::poll_fn(|cx| {
+    let started = tokio::time::Instant::now();
+    let stopped = || {
+        std::future::poll_fn(|cx| {
             if stop.poll_stopped(cx) {
                 std::task::Poll::Ready(())
             } else {
                 std::task::Poll::Pending
             }
-        });
-        let stream = tokio::select! {
-            accepted = handshake => match accepted {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => return tracing::debug!("TLS connection from {peer:?} dropped: {e}"),
-                Err(_) => return tracing::debug!("TLS handshake from {peer:?} timed out"),
-            },
-            () = stopped => return,
-        };
-        // What is left of the handshake timeout is for the request head.
-        let left = options
+        })
+    };
+    #[cfg(feature = "tls")]
+    let mut io = match &options.tls {
+        Some(tls) => {
+            let peer = ctx.peer_addr;
+            let handshake = tokio::time::timeout(options.handshake_timeout, accept_tls(tls, tcp));
+            tokio::select! {
+                accepted = handshake => match accepted {
+                    Ok(Ok(stream)) => Transport::TlsServer(Box::new(stream)),
+                    Ok(Err(e)) => {
+                        tracing::debug!("TLS connection from {peer:?} dropped: {e}");
+                        return None;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake from {peer:?} timed out");
+                        return None;
+                    }
+                },
+                () = stopped() => return None,
+            }
+        }
+        None => Transport::Tcp(tcp),
+    };
+    #[cfg(not(feature = "tls"))]
+    let mut io = Transport::Tcp(tcp);
+    // What is left of the handshake timeout (after TLS) is for the request head.
+    let left = |started: tokio::time::Instant| {
+        options
             .handshake_timeout
             .saturating_sub(started.elapsed())
-            .max(Duration::from_millis(1));
-        let io = TokioIo::new(stream);
-        return serve_connection(io, left, options, app, ctx, stop).await;
+            .max(Duration::from_millis(1))
+    };
+    let mut buf = BytesMut::new();
+    let limit = options.max_header_size.max(8192);
+    let head = tokio::select! {
+        read = tokio::time::timeout(left(started), direct::read_head(&mut io, &mut buf, limit)) => {
+            match read {
+                Ok(Ok(Some(head))) => head,
+                Ok(Ok(None)) => return None,
+                Ok(Err(e)) => {
+                    tracing::debug!("connection from {:?} dropped: {e}", ctx.peer_addr);
+                    return None;
+                }
+                Err(_) => {
+                    tracing::debug!("request head from {:?} timed out", ctx.peer_addr);
+                    return None;
+                }
+            }
+        }
+        () = stopped() => return None,
+    };
+    if let Head::Upgrade(request, len) = head {
+        let close = direct::wants_close(&request);
+        let mut runner = None;
+        let response = app.handle(*request, Via::Direct(&mut runner), &ctx);
+        let rest = buf.split_off(len);
+        if let Some(runner) = runner {
+            if let Err(e) = direct::write_response(&mut io, &response, None, false).await {
+                tracing::debug!("101 to {:?} not sent: {e}", ctx.peer_addr);
+                return None;
+            }
+            let leftover = if rest.is_empty() {
+                BytesMut::new()
+            } else {
+                BytesMut::from(&rest[..])
+            };
+            return Some(runner(io, leftover, stop));
+        }
+        // Refused: answer, then serve whatever else the client asks on this connection
+        // with hyper (HTTP/1.1 keep-alive), as if hyper had answered this request too.
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let response = Response::from_parts(parts, ());
+        let written = direct::write_response(&mut io, &response, Some(&body), close).await;
+        if written.is_err() || close {
+            let _ = tokio::io::AsyncWriteExt::shutdown(&mut io).await;
+            return None;
+        }
+        buf = rest;
     }
-    let timeout = options.handshake_timeout;
-    serve_connection(TokioIo::new(tcp), timeout, options, app, ctx, stop).await;
+    let io = TokioIo::new(Rewound {
+        prefix: buf.freeze(),
+        io,
+    });
+    serve_connection(io, left(started), options, app, ctx, stop).await;
+    None
 }
 
 /// The TLS handshake of an accepted connection. A client that speaks plain HTTP to the
@@ -730,12 +866,18 @@ async fn serve_connection<I>(
 {
     let ctx = Arc::new(ctx);
     let fallback = options.fallback.clone();
-    let service = service_fn(move |req: Request<Incoming>| {
+    let service = service_fn(move |mut req: Request<Incoming>| {
         let response = match &fallback {
             Some(fallback) if !handshake::is_upgrade_request(&req) => {
                 Either::Left(fallback.call(req))
             }
-            _ => Either::Right(std::future::ready(boxed(app.handle(req, &ctx)))),
+            _ => {
+                let on_upgrade = hyper::upgrade::on(&mut req);
+                let (parts, _body) = req.into_parts();
+                let req = Request::from_parts(parts, ());
+                let response = app.handle(req, Via::Hyper(on_upgrade), &ctx);
+                Either::Right(std::future::ready(boxed(response)))
+            }
         };
         async move { Ok::<Response<ResponseBody>, Infallible>(response.await) }
     });

@@ -12,12 +12,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use regex::Regex;
 use rfc6455_proto::handshake;
 
 use super::hook::{Handshake, Rejection};
-use super::listener::{self, ConnContext, Endpoint};
+use super::listener::{self, ConnContext, Endpoint, Via};
 use crate::config::Config;
 use crate::socket::WebSocket;
 
@@ -231,7 +230,7 @@ impl<St: Send + 'static> ServiceMapper<St> {
     }
 
     /// Answer `req`, spawning the chosen handler on a `101`.
-    fn respond<B>(&self, req: Request<B>, ctx: &ConnContext) -> Response<Full<Bytes>> {
+    fn respond(&self, req: Request<()>, via: Via<'_>, ctx: &ConnContext) -> Response<Full<Bytes>> {
         if !handshake::is_upgrade_request(&req) && self.find(req.uri().path()).is_none() {
             return text_response(
                 StatusCode::NOT_FOUND,
@@ -240,6 +239,7 @@ impl<St: Send + 'static> ServiceMapper<St> {
         }
         listener::accept(
             req,
+            via,
             ctx,
             |hs| self.route(hs),
             |ws, (handler, params): (Handler<St>, PathParams<St>)| handler(ws, params),
@@ -335,8 +335,8 @@ impl<St> Route<St> {
 }
 
 impl<St: Send + 'static> Endpoint for ServiceMapper<St> {
-    fn handle(&self, req: Request<Incoming>, ctx: &ConnContext) -> Response<Full<Bytes>> {
-        self.respond(req, ctx)
+    fn handle(&self, req: Request<()>, via: Via<'_>, ctx: &ConnContext) -> Response<Full<Bytes>> {
+        self.respond(req, via, ctx)
     }
 }
 
@@ -1005,7 +1005,9 @@ impl<St: Send + 'static> MapperService<St> {
     /// let response = service.respond(http::Request::get("/nowhere").body(()).unwrap());
     /// assert_eq!(response.status(), 404);
     /// ```
-    pub fn respond<B>(&self, req: Request<B>) -> Response<Full<Bytes>> {
+    pub fn respond<B>(&self, mut req: Request<B>) -> Response<Full<Bytes>> {
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let (parts, _body) = req.into_parts();
         let ctx = ConnContext {
             config: self.config,
             hybi00: Some(rfc6455_proto::hybi00::FramingMode::Old),
@@ -1015,7 +1017,8 @@ impl<St: Send + 'static> MapperService<St> {
             secure: false,
             registry: Arc::default(),
         };
-        self.mapper.respond(req, &ctx)
+        let req = Request::from_parts(parts, ());
+        self.mapper.respond(req, Via::Hyper(on_upgrade), &ctx)
     }
 }
 

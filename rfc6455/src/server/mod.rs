@@ -8,6 +8,7 @@
 //! one gets `426 Upgrade Required` with a short body; an invalid upgrade gets `400` (or
 //! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body.
 
+mod direct;
 mod fallback;
 mod hook;
 mod hybi00;

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
 use crate::socket::WebSocket;
-use crate::transport::Transport;
+use crate::transport::{Rewound, Transport};
 
 /// Check a request as a WebSocket upgrade and answer it: returns the `101 Switching
 /// Protocols` response to send back and a future that yields the connection once hyper
@@ -68,7 +68,7 @@ pub fn upgrade<B>(
     let response = offer.response(chosen.as_deref());
     let mut info = HandshakeInfo::from_request(req);
     info.subprotocol = chosen;
-    info.response_headers = response.headers().clone();
+    info.set_response_headers(response.headers());
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
     Ok((
@@ -127,6 +127,16 @@ pub(crate) fn io_from_upgraded(
     upgraded: Upgraded,
     info: &mut HandshakeInfo,
 ) -> (Transport, BytesMut) {
+    // What this crate's own server hands hyper.
+    let upgraded = match upgraded.downcast::<TokioIo<Rewound>>() {
+        Ok(parts) => {
+            let Rewound { prefix, io } = parts.io.into_inner();
+            let mut leftover = BytesMut::from(&prefix[..]);
+            leftover.extend_from_slice(&parts.read_buf);
+            return (io, leftover);
+        }
+        Err(upgraded) => upgraded,
+    };
     let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {
             let tcp = parts.io.into_inner();
