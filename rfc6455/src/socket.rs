@@ -24,8 +24,52 @@ use crate::transport::Transport;
 /// How much the read buffer grows by when it needs room.
 const READ_CHUNK: usize = 8 * 1024;
 
-/// The stack buffer a read goes to when nothing is buffered.
-const STACK_READ: usize = 32 * 1024;
+/// The most a read takes when nothing is buffered (the size of a fresh spare buffer).
+const SPARE_READ: usize = 64 * 1024;
+
+/// The largest receive buffer a thread keeps as its spare; larger ones are freed.
+const SPARE_MAX: usize = 64 * 1024 * 1024 + 16;
+
+/// One spare receive buffer per thread.
+///
+/// A connection reads into a buffer only while it has bytes to hold: when it would wait,
+/// the buffer goes back to its thread, for whichever connection reads next. So an idle
+/// connection holds no read buffer, a busy thread reuses one buffer instead of allocating
+/// one per read, and after a large message the next one of that size needs no fresh
+/// allocation (and no fresh page faults). The cost is one buffer per thread, as large as
+/// the largest frame recently received (at most `SPARE_MAX`).
+mod spare {
+    use std::cell::Cell;
+
+    use bytes::BytesMut;
+
+    thread_local! {
+        static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+    }
+
+    /// An empty buffer with room for a read: `own` (the connection's last buffer) if no
+    /// payload split off it is still alive, else the thread's spare, else a new one.
+    pub(super) fn take(mut own: BytesMut) -> BytesMut {
+        debug_assert!(own.is_empty());
+        if own.try_reclaim(super::SPARE_READ) {
+            return own;
+        }
+        drop(own);
+        if let Some(mut buf) = SPARE.take()
+            && buf.try_reclaim(super::SPARE_READ)
+        {
+            return buf;
+        }
+        BytesMut::with_capacity(super::SPARE_READ)
+    }
+
+    /// Give an empty buffer back to the thread (replacing its spare).
+    pub(super) fn give(buf: BytesMut) {
+        if buf.is_empty() && buf.capacity() <= super::SPARE_MAX {
+            SPARE.set(Some(buf));
+        }
+    }
+}
 
 /// Server payloads at least this long are written from the message's own memory (header
 /// and payload in one vectored write) instead of being copied into the output buffer.
@@ -365,20 +409,28 @@ where
     /// Read more bytes into the read buffer; sets `eof` at end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>, partial: bool) -> Poll<io::Result<()>> {
         if self.read_buf.is_empty() {
-            // Nothing buffered: read into the stack, so a connection waiting for its peer
-            // holds no read buffer at all; what arrives is copied into a buffer of exactly
-            // its size (payloads are then split off it without copying).
-            self.read_buf = BytesMut::new();
+            // Nothing buffered: read into a buffer of this thread's (see `spare`), so a
+            // connection waiting for its peer holds no read buffer at all, and one read
+            // takes up to `SPARE_READ` bytes with no copy (payloads are split off it).
             self.core.shrink_output();
-            let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); STACK_READ];
-            let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-            let filled = buf.filled();
-            if filled.is_empty() {
-                self.eof = true;
-            } else {
-                self.read_buf = BytesMut::from(filled);
-                self.last_read = Instant::now();
+            let mut buf = spare::take(std::mem::take(&mut self.read_buf));
+            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    self.read_buf = buf;
+                    self.last_read = Instant::now();
+                }
+                Poll::Ready(Ok(_)) => {
+                    spare::give(buf);
+                    self.eof = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    spare::give(buf);
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    spare::give(buf);
+                    return Poll::Pending;
+                }
             }
             return Poll::Ready(Ok(()));
         }
@@ -498,21 +550,26 @@ where
     /// Write queued bytes until none are left (or the socket would block).
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some((at, payload)) = &mut self.big {
-            let n = if *at > 0 {
-                let head = &self.core.pending_output()[..*at];
-                let bufs = [io::IoSlice::new(head), io::IoSlice::new(payload)];
-                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?
-            } else {
-                ready!(Pin::new(&mut self.io).poll_write(cx, payload))?
-            };
+            // What was queued before the payload, the payload, and what was queued after
+            // it (copied messages, pongs): one vectored write.
+            let (head, tail) = self.core.pending_output().split_at(*at);
+            let bufs = [
+                io::IoSlice::new(head),
+                io::IoSlice::new(payload),
+                io::IoSlice::new(tail),
+            ];
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             let from_head = n.min(*at);
+            let from_payload = (n - from_head).min(payload.len());
+            let from_tail = n - from_head - from_payload;
             *at -= from_head;
-            payload.advance(n - from_head);
+            payload.advance(from_payload);
             let done = payload.is_empty();
-            self.core.consume_output(from_head);
+            // Bytes of the tail are written only after all of the head.
+            self.core.consume_output(from_head + from_tail);
             if done {
                 self.big = None;
             }
@@ -533,11 +590,12 @@ where
         if !matches!(self.phase, Phase::Open) || self.core.close_state() != CloseState::Open {
             return Poll::Ready(Err(Error::closed()));
         }
-        while self.big.is_some()
-            || self.core.pending_output().len() >= self.config.write_buffer_limit
-        {
-            if self.big.is_some() {
-                // One large payload at a time: it must leave before anything queued after.
+        loop {
+            let big = self.big.as_ref().map_or(0, |(_, payload)| payload.len());
+            if self.core.pending_output().len() + big < self.config.write_buffer_limit {
+                break;
+            }
+            if big > 0 {
                 ready!(self.poll_write_out(cx))?;
                 continue;
             }
@@ -829,7 +887,9 @@ where
         let len = message.len();
         if len >= ZERO_COPY_MIN && self.big.is_none() {
             // A server's large payload leaves from its own memory: only the header is
-            // queued (`None`: a client must mask, which needs a copy).
+            // queued (`None`: a client must mask, which needs a copy). One such payload
+            // at a time; more messages queued meanwhile are copied behind it, so that a
+            // burst of them leaves in one write.
             if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
                 self.core.queue_raw(&head[..n]);
                 let at = self.core.pending_output().len();

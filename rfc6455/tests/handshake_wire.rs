@@ -14,6 +14,8 @@
 //! | request head over `max_header_size` | 431 (hyper), then the connection is closed |
 //! | an HTTP version hyper cannot parse | 400 (hyper), then the connection is closed |
 //! | a head that never ends (silent, partial, or trickled a byte at a time) | the connection closed after `handshake_timeout`, no answer |
+//! | a valid upgrade with the first frame in the same write | 101, and the frame reaches the handler |
+//! | an upgrade the handshake hook refuses | the hook's status and body; the connection stays for the next request |
 //!
 //! A 4xx answer to a request without a body keeps the connection (HTTP/1.1 keep-alive): a
 //! valid upgrade on it then gets 101. After every case the server's
@@ -756,6 +758,78 @@ async fn curl_include_shows_the_101() {
         "{head}"
     );
     assert!(head.contains("upgrade: websocket"), "{head}");
+    no_connection_left(&server).await;
+    server.stop().await;
+}
+
+// ------------------------------------------------------------- the server's fast path
+
+/// A client may send its first frame in the same write as the request: the bytes after
+/// the head belong to the WebSocket, not to the handshake.
+#[tokio::test]
+async fn a_frame_sent_with_the_request_reaches_the_handler() {
+    let server = server().await;
+    let mut tcp = TcpStream::connect(server.local_addr())
+        .await
+        .expect("connect");
+    let mut bytes = request(server.local_addr(), "").into_bytes();
+    // A masked text frame "hi" (mask 1 2 3 4).
+    bytes.extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+    tcp.write_all(&bytes).await.expect("write");
+    let reply = read_reply(&mut tcp).await;
+    assert_eq!(reply.status, 101, "{reply:?}");
+    let mut echo = [0u8; 4];
+    timeout(LIMIT, tcp.read_exact(&mut echo))
+        .await
+        .expect("the echo in time")
+        .expect("read the echo");
+    assert_eq!(echo, [0x81, 0x02, b'h', b'i']);
+    drop(tcp);
+    no_connection_left(&server).await;
+    server.stop().await;
+}
+
+/// A hook's refusal is answered with its status and body, and the connection stays open
+/// for the next request (HTTP/1.1 keep-alive), which can be an upgrade that succeeds.
+#[tokio::test]
+async fn a_refused_upgrade_keeps_the_connection_for_the_next_request() {
+    let options = ServerOptions::default()
+        .listen_addr([127, 0, 0, 1].into())
+        .handshake_timeout(HANDSHAKE_TIMEOUT);
+    let server = rfc6455::serve_with(
+        options,
+        |hs: &mut rfc6455::Handshake<'_>| {
+            if hs.request().uri().path() == "/closed" {
+                Err(rfc6455::Rejection::new(
+                    http::StatusCode::FORBIDDEN,
+                    "not here",
+                ))
+            } else {
+                Ok(())
+            }
+        },
+        |mut ws, ()| async move {
+            while let Some(Ok(message)) = ws.recv().await {
+                if ws.send(message).await.is_err() {
+                    break;
+                }
+            }
+        },
+    )
+    .await
+    .expect("the server listens");
+    let addr = server.local_addr();
+    let refused = request(addr, "").replacen("GET /chat ", "GET /closed ", 1);
+    let (mut tcp, reply) = exchange(addr, &refused).await;
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(reply.body_text(), "not here");
+    assert!(!closes(&reply), "{reply:?}");
+    tcp.write_all(request(addr, "").as_bytes())
+        .await
+        .expect("write the second request");
+    let reply = read_reply(&mut tcp).await;
+    assert_eq!(reply.status, 101, "{reply:?}");
+    echo_works(tcp).await;
     no_connection_left(&server).await;
     server.stop().await;
 }

@@ -436,3 +436,50 @@ async fn server_ping_to_our_client_round_trip() {
     within(ws.close(1000.into(), "")).await.unwrap();
     server.stop().await;
 }
+
+/// A burst of large and small messages queued with `feed` and flushed once: the server
+/// writes the first large payload from its own memory and copies what was queued after it
+/// behind it (one vectored write), which must keep every message whole and in order. The
+/// server echoes with `feed` too, so its side queues a burst as well.
+#[tokio::test]
+async fn a_burst_of_large_and_small_messages_stays_in_order() {
+    let server = serve_one(local(), |mut ws| async move {
+        while let Some(Ok(msg)) = ws.recv().await {
+            if ws.feed(msg).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
+    let sizes = [
+        20_000,
+        5,
+        70_000,
+        16 * 1024,
+        0,
+        300_000,
+        16 * 1024 - 1,
+        40_000,
+        1,
+    ];
+    let sent: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| pattern(i as u64, size))
+        .collect();
+    for round in 0..3 {
+        for data in &sent {
+            within(ws.feed(Message::binary(data.clone())))
+                .await
+                .unwrap();
+        }
+        within(ws.flush()).await.unwrap();
+        for (data, size) in sent.iter().zip(sizes) {
+            let echo = within(ws.recv()).await.unwrap().unwrap();
+            assert!(echo.as_bytes() == &data[..], "round {round}: {size} bytes");
+        }
+    }
+    within(ws.close(1000.into(), "")).await.unwrap();
+    server.stop().await;
+}

@@ -581,7 +581,9 @@ impl ServerHandle {
 
     /// The number of connections (WebSocket or plain HTTP) being served.
     pub fn connection_count(&self) -> usize {
-        // Each TCP connection is one hyper task; each WebSocket one more handler task.
+        // Each TCP connection is one task, which goes on to run its WebSocket's handler;
+        // a WebSocket that hyper upgraded (hybi-00, or after other requests on the same
+        // connection) is one more task while its handler runs.
         self.shared.registry.len()
     }
 
