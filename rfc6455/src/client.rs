@@ -6,6 +6,7 @@
 
 #[cfg(feature = "tls")]
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -441,7 +442,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().tls_config(std::sync::Arc::new(config));
     /// # let _ = options; }
     /// ```
-    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls.config = Some(config);
         self
     }
@@ -809,7 +810,7 @@ async fn handshake(
     info.subprotocol = answer.subprotocol().map(str::to_owned);
     info.set_response_headers(response.headers());
     fill_info(&mut info);
-    let ws = WebSocket::from_parts(io, Role::Client, options.config, buf, info);
+    let ws = WebSocket::from_parts(io, Role::Client, Arc::new(options.config), buf, info);
     Ok((ws, response))
 }
 
@@ -851,7 +852,7 @@ async fn handshake_hybi00(
     info.set_response_headers(response.headers());
     fill_info(&mut info);
     let core = Connection::hybi00(Role::Client, options.hybi00_framing, options.config.limits);
-    let ws = WebSocket::from_core(io, core, options.config, buf, info);
+    let ws = WebSocket::from_core(io, core, Arc::new(options.config), buf, info);
     Ok((ws, response))
 }
 

@@ -21,10 +21,11 @@ use std::sync::OnceLock;
 /// ```
 #[derive(Clone)]
 pub struct HandshakeInfo {
-    /// The request line, then one `name:value` line per header; lines end with `\n`.
-    request: Box<[u8]>,
-    /// One `name:value` line per response header.
-    response: Box<[u8]>,
+    /// The request line and one `name:value` line per request header, then one such line
+    /// per response header (each line ends with `\n`): one allocation.
+    heads: Box<[u8]>,
+    /// Where the response's lines start in `heads`.
+    response_at: usize,
     /// The heads as `http` types, built on first use.
     parsed: OnceLock<Box<Parsed>>,
     pub(crate) subprotocol: Option<String>,
@@ -44,8 +45,8 @@ struct Parsed {
 impl Default for HandshakeInfo {
     fn default() -> Self {
         Self {
-            request: Box::from(&b"GET / HTTP/1.1\n"[..]),
-            response: Box::default(),
+            heads: Box::from(&b"GET / HTTP/1.1\n"[..]),
+            response_at: 15,
             parsed: OnceLock::new(),
             subprotocol: None,
             local_addr: None,
@@ -69,7 +70,7 @@ impl std::fmt::Debug for HandshakeInfo {
         f.debug_struct("HandshakeInfo")
             .field("request_line", &self.request_line())
             .field("request_headers", &names(self.header_lines()))
-            .field("response_headers", &names(&self.response))
+            .field("response_headers", &names(self.response_lines()))
             .field("subprotocol", &self.subprotocol)
             .field("local_addr", &self.local_addr)
             .field("peer_addr", &self.peer_addr)
@@ -124,25 +125,32 @@ impl HandshakeInfo {
         head.extend_from_slice(line.as_bytes());
         write_headers(&mut head, req.headers());
         Self {
-            request: head.into_boxed_slice(),
+            response_at: head.len(),
+            heads: head.into_boxed_slice(),
             ..Self::default()
         }
     }
 
     /// Record the response's headers.
     pub(crate) fn set_response_headers(&mut self, headers: &http::HeaderMap) {
-        let mut head = Vec::with_capacity(128);
-        write_headers(&mut head, headers);
-        self.response = head.into_boxed_slice();
+        let mut heads = Vec::with_capacity(self.response_at + 128);
+        heads.extend_from_slice(&self.heads[..self.response_at]);
+        write_headers(&mut heads, headers);
+        self.heads = heads.into_boxed_slice();
         self.parsed = OnceLock::new();
     }
 
     /// The request line, and the header lines after it.
     fn request_line_bytes(&self) -> (&[u8], &[u8]) {
-        match self.request.iter().position(|&b| b == b'\n') {
-            Some(end) => (&self.request[..end], &self.request[end + 1..]),
-            None => (&self.request, &[]),
+        let request = &self.heads[..self.response_at];
+        match request.iter().position(|&b| b == b'\n') {
+            Some(end) => (&request[..end], &request[end + 1..]),
+            None => (request, &[]),
         }
+    }
+
+    fn response_lines(&self) -> &[u8] {
+        &self.heads[self.response_at..]
     }
 
     fn header_lines(&self) -> &[u8] {
@@ -154,7 +162,7 @@ impl HandshakeInfo {
             Box::new(Parsed {
                 uri: self.request_target().parse().unwrap_or_default(),
                 request_headers: read_headers(self.header_lines()),
-                response_headers: read_headers(&self.response),
+                response_headers: read_headers(self.response_lines()),
             })
         })
     }

@@ -145,7 +145,8 @@ pub struct WebSocket<S = Transport> {
     core: Connection,
     read_buf: BytesMut,
     assembler: Assembler,
-    config: Config,
+    /// Shared by the connections of a server (one allocation, not one per connection).
+    config: Arc<Config>,
     phase: Phase,
     /// The idle or close deadline timer, created when first needed.
     timer: Option<Pin<Box<Sleep>>>,
@@ -163,7 +164,7 @@ pub struct WebSocket<S = Transport> {
     discarding: bool,
     /// A large payload written from its own memory: it goes after the first `at` bytes
     /// of the core's output (which end with its frame header).
-    big: Option<(usize, bytes::Bytes)>,
+    big: Option<Box<(usize, bytes::Bytes)>>,
     /// A streamed receive is in progress: the core runs with the streaming limits.
     streaming: bool,
 }
@@ -186,13 +187,19 @@ where
     /// # }
     /// ```
     pub fn from_stream(io: S, role: Role, config: Config) -> Self {
-        Self::from_parts(io, role, config, BytesMut::new(), HandshakeInfo::default())
+        Self::from_parts(
+            io,
+            role,
+            Arc::new(config),
+            BytesMut::new(),
+            HandshakeInfo::default(),
+        )
     }
 
     pub(crate) fn from_parts(
         io: S,
         role: Role,
-        config: Config,
+        config: Arc<Config>,
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
@@ -207,7 +214,7 @@ where
     pub(crate) fn from_core(
         io: S,
         core: Connection,
-        config: Config,
+        config: Arc<Config>,
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
@@ -549,7 +556,8 @@ where
 
     /// Write queued bytes until none are left (or the socket would block).
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some((at, payload)) = &mut self.big {
+        while let Some(big) = &mut self.big {
+            let (at, payload) = &mut **big;
             // What was queued before the payload, the payload, and what was queued after
             // it (copied messages, pongs): one vectored write.
             let (head, tail) = self.core.pending_output().split_at(*at);
@@ -591,7 +599,7 @@ where
             return Poll::Ready(Err(Error::closed()));
         }
         loop {
-            let big = self.big.as_ref().map_or(0, |(_, payload)| payload.len());
+            let big = self.big.as_ref().map_or(0, |big| big.1.len());
             if self.core.pending_output().len() + big < self.config.write_buffer_limit {
                 break;
             }
@@ -893,7 +901,7 @@ where
             if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
                 self.core.queue_raw(&head[..n]);
                 let at = self.core.pending_output().len();
-                self.big = Some((at, message.clone().into_bytes()));
+                self.big = Some(Box::new((at, message.clone().into_bytes())));
                 self.own_output = at;
                 return Ok(());
             }

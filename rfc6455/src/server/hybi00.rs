@@ -52,7 +52,7 @@ where
         response.extensions_mut().insert(reason);
     }
     let info = ctx.complete_handshake(request, &mut response, &headers, subprotocol);
-    let config = ctx.config;
+    let config = ctx.config.clone();
     let key3_timeout = ctx.handshake_timeout;
     let mode = ctx.hybi00.unwrap_or(FramingMode::Old);
     let runner: Runner = Box::new(move |mut io: Transport, mut leftover: BytesMut, stop| {

@@ -310,7 +310,8 @@ impl Via<'_> {
 
 /// What the accept loop knows about one TCP connection.
 pub(crate) struct ConnContext {
-    pub(crate) config: Config,
+    /// Shared by all of the server's connections.
+    pub(crate) config: Arc<Config>,
     /// Whether hybi-00 upgrades are accepted, and their framing.
     pub(crate) hybi00: Option<FramingMode>,
     /// How long a hybi-00 client may take to send its 8 bytes of key3.
@@ -440,7 +441,7 @@ where
     } = hs;
     let mut response = offer.response(subprotocol.as_deref());
     let info = ctx.complete_handshake(request, &mut response, &headers, subprotocol);
-    let config = ctx.config;
+    let config = ctx.config.clone();
     let runner: Runner = Box::new(move |io, leftover, stop| {
         let mut ws = WebSocket::from_parts(io, Role::Server, config, leftover, info);
         ws.set_stop_signal(stop);
@@ -644,6 +645,13 @@ async fn accept_loop(
     app: Arc<dyn Endpoint>,
     shared: Arc<Shared>,
 ) {
+    let config = Arc::new(options.config);
+    // Bound to one address, every connection's local address is that one (no system call
+    // to ask for it); bound to all interfaces, it is asked per connection.
+    let fixed_local = listener
+        .local_addr()
+        .ok()
+        .filter(|addr| !addr.ip().is_unspecified());
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -658,10 +666,10 @@ async fn accept_loop(
             () = shared.stop_accepting.notified() => return,
         };
         let ctx = ConnContext {
-            config: options.config,
+            config: config.clone(),
             hybi00: options.hybi00,
             handshake_timeout: options.handshake_timeout,
-            local_addr: tcp.local_addr().ok(),
+            local_addr: fixed_local.or_else(|| tcp.local_addr().ok()),
             peer_addr: Some(peer),
             secure: options.is_tls(),
             registry: shared.registry.clone(),
@@ -693,7 +701,9 @@ struct Accepted {
 /// ends; a WebSocket connection then runs in this same task, which holds little more
 /// than the handler's future.
 async fn serve_tcp(accepted: Box<Accepted>, stop: Arc<StopSignal>) {
-    if let Some(connection) = Box::pin(handshake(*accepted, stop)).await {
+    // A statement of its own, so the handshake's box is freed before the connection runs.
+    let connection = Box::pin(handshake(accepted, stop)).await;
+    if let Some(connection) = connection {
         connection.await;
     }
 }
@@ -701,7 +711,7 @@ async fn serve_tcp(accepted: Box<Accepted>, stop: Arc<StopSignal>) {
 /// TLS first when the server has it, then the first request head: an upgrade is
 /// answered here and its connection returned, to run; anything else is served by hyper.
 async fn handshake(
-    accepted: Accepted,
+    accepted: Box<Accepted>,
     stop: Arc<StopSignal>,
 ) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> {
     let Accepted {
@@ -709,7 +719,7 @@ async fn handshake(
         options,
         app,
         ctx,
-    } = accepted;
+    } = *accepted;
     let _ = tcp.set_nodelay(true);
     let started = tokio::time::Instant::now();
     let stopped = || {

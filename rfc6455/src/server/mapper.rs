@@ -1009,7 +1009,7 @@ impl<St: Send + 'static> MapperService<St> {
         let on_upgrade = hyper::upgrade::on(&mut req);
         let (parts, _body) = req.into_parts();
         let ctx = ConnContext {
-            config: self.config,
+            config: Arc::new(self.config),
             hybi00: Some(rfc6455_proto::hybi00::FramingMode::Old),
             handshake_timeout: std::time::Duration::from_secs(60),
             local_addr: None,

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -117,7 +118,7 @@ pub(crate) fn websocket_from_upgraded(
     mut info: HandshakeInfo,
 ) -> WebSocket {
     let (io, leftover) = io_from_upgraded(upgraded, &mut info);
-    WebSocket::from_parts(io, Role::Server, config, leftover, info)
+    WebSocket::from_parts(io, Role::Server, Arc::new(config), leftover, info)
 }
 
 /// The stream under hyper's upgraded connection (plain TCP, or TLS over TCP as our TLS
