@@ -28,34 +28,48 @@ const READ_CHUNK: usize = 8 * 1024;
 const SPARE_READ: usize = 64 * 1024;
 
 /// The largest receive buffer a thread keeps as its spare; larger ones are freed.
-const SPARE_MAX: usize = 64 * 1024 * 1024 + 16;
+const SPARE_MAX: usize = 65 * 1024 * 1024;
 
-/// One spare receive buffer per thread.
+/// Frames whose payload needs at least this much more room are read into the thread's
+/// large buffer when it is free.
+const LARGE_MIN: usize = 1024 * 1024;
+
+/// Spare receive buffers, one set per thread.
 ///
 /// A connection reads into a buffer only while it has bytes to hold: when it would wait,
 /// the buffer goes back to its thread, for whichever connection reads next. So an idle
-/// connection holds no read buffer, a busy thread reuses one buffer instead of allocating
-/// one per read, and after a large message the next one of that size needs no fresh
-/// allocation (and no fresh page faults). The cost is one buffer per thread, as large as
-/// the largest frame recently received (at most `SPARE_MAX`).
+/// connection holds no read buffer, and a busy thread reuses one buffer instead of
+/// allocating one per read.
+///
+/// Large frames (from `LARGE_MIN`) get a buffer of their own size, whose payload the
+/// program then holds. That buffer is parked with the thread when the connection is done
+/// with it, and taken again for the next large frame once the program has dropped the
+/// payloads in it: a stream of large messages reuses one buffer instead of mapping fresh
+/// memory (and faulting in every page) for each. The cost is at most one buffer per
+/// thread as large as the largest frame recently received (and never above `SPARE_MAX`).
 mod spare {
     use std::cell::Cell;
 
     use bytes::BytesMut;
 
     thread_local! {
-        static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+        static SMALL: Cell<Option<BytesMut>> = const { Cell::new(None) };
+        static LARGE: Cell<Option<BytesMut>> = const { Cell::new(None) };
     }
 
     /// An empty buffer with room for a read: `own` (the connection's last buffer) if no
     /// payload split off it is still alive, else the thread's spare, else a new one.
-    pub(super) fn take(mut own: BytesMut) -> BytesMut {
+    /// `own_is_large`: `own` was sized for a large frame; if its payloads are still in
+    /// use, it is parked as the thread's large buffer.
+    pub(super) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
         debug_assert!(own.is_empty());
         if own.try_reclaim(super::SPARE_READ) {
             return own;
         }
-        drop(own);
-        if let Some(mut buf) = SPARE.take()
+        if own_is_large {
+            LARGE.set(Some(own));
+        }
+        if let Some(mut buf) = SMALL.take()
             && buf.try_reclaim(super::SPARE_READ)
         {
             return buf;
@@ -66,7 +80,50 @@ mod spare {
     /// Give an empty buffer back to the thread (replacing its spare).
     pub(super) fn give(buf: BytesMut) {
         if buf.is_empty() && buf.capacity() <= super::SPARE_MAX {
-            SPARE.set(Some(buf));
+            SMALL.set(Some(buf));
+        }
+    }
+
+    /// The thread's large buffer, empty, if nothing uses it any more and it has room for
+    /// `needed` bytes.
+    pub(super) fn take_large(needed: usize) -> Option<BytesMut> {
+        let mut buf = LARGE.take()?;
+        if buf.try_reclaim(needed) {
+            Some(buf)
+        } else {
+            LARGE.set(Some(buf));
+            None
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_given_buffer_is_taken_again() {
+            let buf = take(BytesMut::new(), false);
+            assert!(buf.capacity() >= crate::socket::SPARE_READ);
+            let at = buf.as_ptr();
+            give(buf);
+            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
+        }
+
+        #[test]
+        fn a_large_buffer_is_reused_once_its_payload_is_dropped() {
+            let size = 2 * crate::socket::LARGE_MIN;
+            let mut read = BytesMut::with_capacity(size);
+            read.resize(size, 7);
+            let at = read.as_ptr();
+            let payload = read.split().freeze();
+            // The connection is done with its buffer while the program holds the payload.
+            let small = take(read, true);
+            assert_ne!(small.as_ptr(), at);
+            assert!(take_large(size).is_none(), "still in use");
+            drop(payload);
+            let large = take_large(size).expect("free again");
+            assert_eq!(large.as_ptr(), at);
+            assert!(large.is_empty() && large.capacity() >= size);
         }
     }
 }
@@ -167,6 +224,8 @@ pub struct WebSocket<S = Transport> {
     big: Option<Box<(usize, bytes::Bytes)>>,
     /// A streamed receive is in progress: the core runs with the streaming limits.
     streaming: bool,
+    /// The read buffer was sized for a large frame (see `spare`).
+    large_read: bool,
 }
 
 impl<S> WebSocket<S>
@@ -236,6 +295,7 @@ where
             discarding: false,
             big: None,
             streaming: false,
+            large_read: false,
         }
     }
 
@@ -420,7 +480,8 @@ where
             // connection waiting for its peer holds no read buffer at all, and one read
             // takes up to `SPARE_READ` bytes with no copy (payloads are split off it).
             self.core.shrink_output();
-            let mut buf = spare::take(std::mem::take(&mut self.read_buf));
+            let own = std::mem::take(&mut self.read_buf);
+            let mut buf = spare::take(own, std::mem::take(&mut self.large_read));
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
                 Poll::Ready(Ok(n)) if n > 0 => {
                     self.read_buf = buf;
@@ -450,6 +511,17 @@ where
         } else {
             want
         };
+        let needed = self.read_buf.len() + room.max(READ_CHUNK);
+        if room >= LARGE_MIN && needed <= SPARE_MAX && self.read_buf.capacity() < needed {
+            // A large frame: into the thread's large buffer if it is free (see `spare`).
+            if let Some(mut large) = spare::take_large(needed) {
+                large.extend_from_slice(&self.read_buf);
+                let mut small = std::mem::replace(&mut self.read_buf, large);
+                small.clear();
+                spare::give(small);
+            }
+            self.large_read = true;
+        }
         self.read_buf.reserve(room.max(READ_CHUNK));
         let n = ready!(tokio_util::io::poll_read_buf(
             Pin::new(&mut self.io),

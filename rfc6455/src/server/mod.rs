@@ -2,11 +2,16 @@
 //! hook), [`serve_mapped`] (a [`ServiceMapper`] routing by path and subprotocol), and
 //! [`upgrade`] and [`MapperService`] for applications that already run hyper or axum.
 //!
-//! The server is hyper's HTTP/1.1 server with upgrades enabled, so a port serves both
-//! WebSockets and plain HTTP: a request that is not a WebSocket upgrade goes to the
+//! A port serves both WebSockets and plain HTTP. The first request on a connection is
+//! read by the server itself: a WebSocket upgrade without a body is answered directly
+//! (no hyper machinery is built for it, and the connection's task goes on to run the
+//! handler, which keeps each connection small and handshakes fast). Everything else is
+//! served by hyper's HTTP/1.1 server with upgrades enabled, from the bytes already read:
+//! a request that is not a WebSocket upgrade goes to the
 //! [fallback](ServerOptions::fallback) service (for example [`StaticFiles`]), or without
 //! one gets `426 Upgrade Required` with a short body; an invalid upgrade gets `400` (or
-//! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body.
+//! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body. A refused
+//! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
 
 mod direct;
 mod fallback;
