@@ -32,7 +32,7 @@ const SPARE_MAX: usize = 65 * 1024 * 1024;
 
 /// Frames whose payload needs at least this much more room are read into the thread's
 /// large buffer when it is free.
-const LARGE_MIN: usize = 1024 * 1024;
+const LARGE_MIN: usize = 256 * 1024;
 
 /// Spare receive buffers, one set per thread.
 ///
