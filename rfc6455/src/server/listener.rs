@@ -721,7 +721,7 @@ async fn handshake(
         ctx,
     } = *accepted;
     let _ = tcp.set_nodelay(true);
-    let started = tokio::time::Instant::now();
+    let mut started = tokio::time::Instant::now();
     let stopped = || {
         std::future::poll_fn(|cx| {
             if stop.poll_stopped(cx) {
@@ -813,6 +813,8 @@ async fn handshake(
             return None;
         }
         buf = rest;
+        // The next request is a new one, with the whole timeout for its head.
+        started = tokio::time::Instant::now();
     }
     let io = TokioIo::new(Rewound {
         prefix: buf.freeze(),
