@@ -77,11 +77,17 @@ mod spare {
         BytesMut::with_capacity(super::SPARE_READ)
     }
 
-    /// Give an empty buffer back to the thread (replacing its spare).
+    /// Give an empty buffer back to the thread: it becomes the spare unless the spare
+    /// is larger (a buffer a large frame was read into, kept for the next one).
     pub(super) fn give(buf: BytesMut) {
-        if buf.is_empty() && buf.capacity() <= super::SPARE_MAX {
-            SMALL.set(Some(buf));
+        if !buf.is_empty() || buf.capacity() > super::SPARE_MAX {
+            return;
         }
+        let keep = match SMALL.take() {
+            Some(spare) if spare.capacity() > buf.capacity() => spare,
+            _ => buf,
+        };
+        SMALL.set(Some(keep));
     }
 
     /// The thread's large buffer, empty, if nothing uses it any more and it has room for
@@ -106,6 +112,15 @@ mod spare {
             assert!(buf.capacity() >= crate::socket::SPARE_READ);
             let at = buf.as_ptr();
             give(buf);
+            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
+        }
+
+        #[test]
+        fn a_smaller_buffer_does_not_push_out_a_larger_spare() {
+            let large = BytesMut::with_capacity(4 * crate::socket::SPARE_READ);
+            let at = large.as_ptr();
+            give(large);
+            give(BytesMut::with_capacity(crate::socket::SPARE_READ));
             assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
         }
 
@@ -512,9 +527,12 @@ where
             want
         };
         let needed = self.read_buf.len() + room.max(READ_CHUNK);
-        if room >= LARGE_MIN && needed <= SPARE_MAX && self.read_buf.capacity() < needed {
-            // A large frame: into the thread's large buffer if it is free (see `spare`).
-            if let Some(mut large) = spare::take_large(needed) {
+        if room >= LARGE_MIN && needed <= SPARE_MAX {
+            // A large frame: into the thread's large buffer if it is free (see `spare`);
+            // whichever buffer it is read into is kept for the next large frame.
+            if self.read_buf.capacity() < needed
+                && let Some(mut large) = spare::take_large(needed)
+            {
                 large.extend_from_slice(&self.read_buf);
                 let mut small = std::mem::replace(&mut self.read_buf, large);
                 small.clear();
