@@ -9,43 +9,36 @@
 use std::future::Future;
 
 use bytes::BytesMut;
-use http::Request;
-use http_body_util::Full;
+use http::{Request, Response};
 use rfc6455_proto::hybi00::{FramingMode, Hybi00Offer, KEY3_LEN};
 use rfc6455_proto::{Connection, Role};
 use tokio::io::AsyncReadExt;
 
-use super::hook::{Handshake, Rejection};
-use super::listener::{ConnContext, Outcome, Runner};
+use super::listener::{ConnContext, Hooked, Runner};
 use crate::socket::WebSocket;
 use crate::transport::Transport;
 
 /// The 101 reason phrase the draft's clients expect.
 const REASON: &[u8] = b"WebSocket Protocol Handshake";
 
-/// Accept a hybi-00 upgrade: run the hook; the `101` and the connection's runner, which
-/// reads key3, answers it and then runs the handler.
+/// An accepted hybi-00 upgrade: the `101`, and the connection's runner, which reads key3,
+/// answers it and then runs the handler.
 pub(crate) fn accept_hybi00<St, F>(
     request: &Request<()>,
     offer: Hybi00Offer,
     ctx: &ConnContext,
-    hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
+    hooked: Hooked<St>,
     handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
-) -> Outcome
+) -> (Response<()>, Runner)
 where
     St: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let mut hs = Handshake::with_subprotocols(request, offer.subprotocols());
-    let state = match hook(&mut hs) {
-        Ok(state) => state,
-        Err(rejection) => return Outcome::Refuse(rejection.into_response().map(Full::new)),
-    };
-    let Handshake {
+    let Hooked {
+        state,
         headers,
         subprotocol,
-        ..
-    } = hs;
+    } = hooked;
     // The location names the scheme the client used: wss:// on a TLS server.
     let mut response = offer.response(ctx.secure, subprotocol.as_deref());
     if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(REASON) {
@@ -85,5 +78,5 @@ where
             handler(ws, state).await;
         })
     });
-    Outcome::Accept(response, runner)
+    (response, runner)
 }

@@ -266,12 +266,12 @@ pub(crate) type Runner = Box<
         + Send,
 >;
 
-/// What an upgrade request comes to.
-pub(crate) enum Outcome {
-    /// The `101` to send, and what runs the connection after it.
-    Accept(Response<()>, Runner),
-    /// The answer instead of `101`.
-    Refuse(Response<Full<Bytes>>),
+/// What a handshake hook accepted: its state for the handler, the headers it added to
+/// the `101`, and the subprotocol it chose.
+pub(crate) struct Hooked<St> {
+    pub(crate) state: St,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) subprotocol: Option<String>,
 }
 
 /// How an accepted upgrade gets its connection.
@@ -293,8 +293,7 @@ impl Via<'_> {
                     async move {
                         match on_upgrade.await {
                             Ok(upgraded) => {
-                                let (io, leftover) =
-                                    io_from_upgraded(upgraded, &mut Default::default());
+                                let (io, leftover) = io_from_upgraded(upgraded);
                                 runner(io, leftover, stop).await;
                             }
                             Err(e) => tracing::debug!("upgrade failed: {e}"),
@@ -392,53 +391,70 @@ where
     St: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
+    enum Offer {
+        Rfc6455(handshake::ClientOffer),
+        Hybi00(hybi00::Hybi00Offer),
+    }
     if !handshake::is_upgrade_request(&req) {
         return plain_http_answer();
     }
-    let accepted = match handshake::check_request(&req) {
-        Ok(offer) => accept_rfc6455(&req, offer, ctx, hook, handler),
+    let offer = match handshake::check_request(&req) {
+        Ok(offer) => Offer::Rfc6455(offer),
         // An upgrade that is not RFC 6455 may be the hybi-00 draft (tried second, as the
         // original does).
         Err(_) if ctx.hybi00.is_some() && req.headers().contains_key("sec-websocket-key1") => {
             match hybi00::check_request(&req) {
-                Ok(offer) => accept_hybi00(&req, offer, ctx, hook, handler),
-                Err(e) => Outcome::Refuse(full(handshake::reject(&e))),
+                Ok(offer) => Offer::Hybi00(offer),
+                Err(e) => return full(handshake::reject(&e)),
             }
         }
-        Err(e) => Outcome::Refuse(full(handshake::reject(&e))),
+        Err(e) => return full(handshake::reject(&e)),
     };
-    match accepted {
-        Outcome::Accept(response, runner) => {
-            via.run(runner, &ctx.registry);
-            let (parts, ()) = response.into_parts();
-            Response::from_parts(parts, Full::new(Bytes::new()))
-        }
-        Outcome::Refuse(response) => response,
-    }
-}
-
-/// Accept an RFC 6455 upgrade: run the hook; the `101` and the connection's runner.
-fn accept_rfc6455<St, F>(
-    request: &Request<()>,
-    offer: handshake::ClientOffer,
-    ctx: &ConnContext,
-    hook: impl FnOnce(&mut Handshake<'_>) -> Result<St, Rejection>,
-    handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
-) -> Outcome
-where
-    St: Send + 'static,
-    F: Future<Output = ()> + Send + 'static,
-{
-    let mut hs = Handshake::with_subprotocols(request, offer.subprotocols());
+    let offered = match &offer {
+        Offer::Rfc6455(offer) => offer.subprotocols(),
+        Offer::Hybi00(offer) => offer.subprotocols(),
+    };
+    let mut hs = Handshake::with_subprotocols(&req, offered);
     let state = match hook(&mut hs) {
         Ok(state) => state,
-        Err(rejection) => return Outcome::Refuse(full(rejection.into_response())),
+        Err(rejection) => return full(rejection.into_response()),
     };
     let Handshake {
         headers,
         subprotocol,
         ..
     } = hs;
+    let hooked = Hooked {
+        state,
+        headers,
+        subprotocol,
+    };
+    let (response, runner) = match offer {
+        Offer::Rfc6455(offer) => accept_rfc6455(&req, &offer, ctx, hooked, handler),
+        Offer::Hybi00(offer) => accept_hybi00(&req, offer, ctx, hooked, handler),
+    };
+    via.run(runner, &ctx.registry);
+    let (parts, ()) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// An accepted RFC 6455 upgrade: the `101`, and the connection's runner.
+fn accept_rfc6455<St, F>(
+    request: &Request<()>,
+    offer: &handshake::ClientOffer,
+    ctx: &ConnContext,
+    hooked: Hooked<St>,
+    handler: impl FnOnce(WebSocket, St) -> F + Send + 'static,
+) -> (Response<()>, Runner)
+where
+    St: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let Hooked {
+        state,
+        headers,
+        subprotocol,
+    } = hooked;
     let mut response = offer.response(subprotocol.as_deref());
     let info = ctx.complete_handshake(request, &mut response, &headers, subprotocol);
     let config = ctx.config.clone();
@@ -448,7 +464,7 @@ where
         // The handler's future alone is what stays allocated for the connection's life.
         Box::pin(handler(ws, state))
     });
-    Outcome::Accept(response, runner)
+    (response, runner)
 }
 
 /// `426 Upgrade Required` for a plain HTTP request to a WebSocket-only server.

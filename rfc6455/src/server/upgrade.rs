@@ -111,23 +111,33 @@ impl Future for UpgradeFuture {
 
 /// Turn hyper's upgraded connection into a server `WebSocket`, unwrapping plain TCP and
 /// TLS over TCP so the hot path has no dynamic dispatch, and keeping any bytes hyper read
-/// past the request.
+/// past the request. The addresses (and TLS) are recorded in `info` from the stream.
 pub(crate) fn websocket_from_upgraded(
     upgraded: Upgraded,
     config: Config,
     mut info: HandshakeInfo,
 ) -> WebSocket {
-    let (io, leftover) = io_from_upgraded(upgraded, &mut info);
+    let (io, leftover) = io_from_upgraded(upgraded);
+    let tcp = match &io {
+        Transport::Tcp(tcp) => Some(tcp),
+        #[cfg(feature = "tls")]
+        Transport::TlsServer(tls) => {
+            info.secure = true;
+            Some(tls.get_ref().0)
+        }
+        _ => None,
+    };
+    if let Some(tcp) = tcp {
+        info.local_addr = tcp.local_addr().ok();
+        info.peer_addr = tcp.peer_addr().ok();
+    }
     WebSocket::from_parts(io, Role::Server, Arc::new(config), leftover, info)
 }
 
-/// The stream under hyper's upgraded connection (plain TCP, or TLS over TCP as our TLS
-/// server serves it, unwrapped when it is one, with its addresses recorded in `info`) and
-/// the bytes hyper read past the request.
-pub(crate) fn io_from_upgraded(
-    upgraded: Upgraded,
-    info: &mut HandshakeInfo,
-) -> (Transport, BytesMut) {
+/// The stream under hyper's upgraded connection (this crate's server's own transport,
+/// plain TCP, or TLS over TCP, unwrapped when it is one) and the bytes hyper read past the
+/// request.
+pub(crate) fn io_from_upgraded(upgraded: Upgraded) -> (Transport, BytesMut) {
     // What this crate's own server hands hyper.
     let upgraded = match upgraded.downcast::<TokioIo<Rewound>>() {
         Ok(parts) => {
@@ -141,9 +151,6 @@ pub(crate) fn io_from_upgraded(
     let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {
             let tcp = parts.io.into_inner();
-            // The accept loop knows the addresses already; ask the OS only otherwise.
-            info.local_addr = info.local_addr.or_else(|| tcp.local_addr().ok());
-            info.peer_addr = info.peer_addr.or_else(|| tcp.peer_addr().ok());
             return (Transport::Tcp(tcp), BytesMut::from(&parts.read_buf[..]));
         }
         Err(upgraded) => upgraded,
@@ -153,11 +160,6 @@ pub(crate) fn io_from_upgraded(
     {
         Ok(parts) => {
             let tls = parts.io.into_inner();
-            let tcp = tls.get_ref().0;
-            // The accept loop knows the addresses already; ask the OS only otherwise.
-            info.local_addr = info.local_addr.or_else(|| tcp.local_addr().ok());
-            info.peer_addr = info.peer_addr.or_else(|| tcp.peer_addr().ok());
-            info.secure = true;
             let leftover = BytesMut::from(&parts.read_buf[..]);
             return (Transport::TlsServer(Box::new(tls)), leftover);
         }
