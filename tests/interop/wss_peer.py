@@ -22,26 +22,11 @@ import sys
 import websockets
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
-from websockets.exceptions import ConnectionClosed
+
+# The same echo as the plain ws:// peer (this folder is on the path: scripts run by path).
+from ws_echo_server import echo, out
 
 TIMEOUT = 60.0
-
-
-def out(line: str) -> None:
-    print(line, flush=True)
-
-
-async def echo(ws) -> None:
-    try:
-        async for message in ws:
-            if message == "close-me":
-                await ws.close(4000, "server says bye")
-                break
-            await ws.send(message)
-    except ConnectionClosed:
-        pass
-    await ws.wait_closed()
-    out(f"CLOSED {ws.close_code} {ws.close_reason or ''}")
 
 
 async def run_server(args) -> None:

@@ -570,6 +570,20 @@ fn print_result(fields: &[(&str, String)]) {
     println!("RESULT {}", line.join(" "));
 }
 
+/// The median and 99th percentile of sorted latencies (ns), in µs, as result fields.
+fn latency_fields(sorted_ns: &[u64]) -> [(&'static str, String); 2] {
+    [
+        (
+            "p50_us",
+            format!("{:.1}", percentile(sorted_ns, 50.0) / 1e3),
+        ),
+        (
+            "p99_us",
+            format!("{:.1}", percentile(sorted_ns, 99.0) / 1e3),
+        ),
+    ]
+}
+
 fn error_fields(stats: &Stats) -> Vec<(&'static str, String)> {
     let mut f = vec![("errors", stats.errors.to_string())];
     if let Some(e) = &stats.first_error {
@@ -680,15 +694,8 @@ async fn run_echo(args: &Args) -> io::Result<()> {
             "mibps",
             format!("{:.2}", rate * args.size as f64 / (1024.0 * 1024.0)),
         ),
-        (
-            "p50_us",
-            format!("{:.1}", percentile(&stats.lat, 50.0) / 1e3),
-        ),
-        (
-            "p99_us",
-            format!("{:.1}", percentile(&stats.lat, 99.0) / 1e3),
-        ),
     ];
+    fields.extend(latency_fields(&stats.lat));
     fields.extend(cpu.fields());
     fields.extend(error_fields(&stats));
     eprintln!(
@@ -769,9 +776,8 @@ async fn run_large(args: &Args) -> io::Result<()> {
         ("msgs", lat.len().to_string()),
         ("rate", format!("{:.3}", 1e9 / p50)),
         ("mibps", format!("{mibps:.2}")),
-        ("p50_us", format!("{:.1}", p50 / 1e3)),
-        ("p99_us", format!("{:.1}", percentile(&lat, 99.0) / 1e3)),
     ];
+    fields.extend(latency_fields(&lat));
     fields.extend(cpu.fields());
     fields.extend(error_fields(&stats));
     print_result(&fields);
@@ -849,15 +855,8 @@ async fn run_churn(args: &Args) -> io::Result<()> {
         ("msgs", stats.done.to_string()),
         ("secs", format!("{:.3}", window.secs())),
         ("rate", format!("{rate:.1}")),
-        (
-            "p50_us",
-            format!("{:.1}", percentile(&stats.lat, 50.0) / 1e3),
-        ),
-        (
-            "p99_us",
-            format!("{:.1}", percentile(&stats.lat, 99.0) / 1e3),
-        ),
     ];
+    fields.extend(latency_fields(&stats.lat));
     fields.extend(cpu.fields());
     fields.extend(error_fields(&stats));
     print_result(&fields);

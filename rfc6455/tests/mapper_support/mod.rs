@@ -5,30 +5,21 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code, unreachable_pub)]
 
-use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rfc6455::ServerOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The bound on any single wait: a hang fails instead of blocking.
+/// The bound on a peer program's whole run: a hang fails instead of blocking.
 pub const LIMIT: Duration = Duration::from_secs(30);
 
-/// Await `fut`, failing the test if it takes longer than [`LIMIT`].
-pub async fn within<F: Future>(fut: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, fut).await {
-        Ok(out) => out,
-        Err(_) => panic!("timed out after {LIMIT:?}"),
-    }
-}
-
-/// Server options listening on 127.0.0.1, port 0.
-pub fn local() -> ServerOptions {
-    ServerOptions::default().listen_addr(Ipv4Addr::LOCALHOST.into())
-}
+// Servers on 127.0.0.1 and the bound on every wait, as for the loopback tests.
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // each test file uses a different part
+pub use common::{local, within};
 
 /// The folder of the example page.
 pub fn static_dir() -> PathBuf {
