@@ -165,3 +165,9 @@ pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};
 pub use streaming::{Fragment, MessageReader, MessageWriter};
 pub use transport::Transport;
+
+// The README's Rust programs run as doc tests (`cargo test --doc`). They use the default
+// features (the TLS example needs `tls`). The crate's README.md links to the repository's.
+#[cfg(all(doctest, feature = "tls"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
