@@ -2,11 +2,21 @@
 # The one command of the benchmark: builds everything and runs `compare`.
 #   bench/run.sh            full run (3 rounds × 3 s, ~10 min)
 #   bench/run.sh --quick    smoke run (1 round × 1 s, ~1.5 min)
+#   bench/run.sh --readme   run nothing: copy bench/results/latest.md's summary into README.md
 #   bench/run.sh --help     all options (--servers, --scenarios, --rounds, ...)
-# Results: printed tables, bench/results/latest.md and bench/results/latest.svg.
+# Results: printed tables, bench/results/latest.md and bench/results/latest.svg, and the
+# summary table in README.md between `<!-- bench:begin -->` and `<!-- bench:end -->`
+# (unless --out sends the report elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")"
-# 10 000 idle connections need more than the default 1024 descriptors.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-cargo build --release --bins --quiet
+case " $* " in
+*" --readme "*)
+    cargo build --release --bin compare --quiet
+    ;;
+*)
+    # 10 000 idle connections need more than the default 1024 descriptors.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    cargo build --release --bins --quiet
+    ;;
+esac
 exec ./target/release/compare "$@"

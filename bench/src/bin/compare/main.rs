@@ -7,6 +7,7 @@
 //! (A B C D E, A B C D E, ...) and only medians over the rounds are quoted.
 
 mod procs;
+mod readme;
 mod report;
 
 use std::collections::HashMap;
@@ -61,9 +62,13 @@ struct Opts {
     /// First port to use; each run takes the next free one.
     #[arg(long, default_value_t = 19100)]
     base_port: u16,
-    /// Directory for latest.md and latest.svg. Default: bench/results.
+    /// Directory for latest.md and latest.svg. Default: bench/results (and then the
+    /// summary is copied into README.md between its bench markers too).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run nothing: copy the summary of bench/results/latest.md into README.md.
+    #[arg(long)]
+    readme: bool,
     /// List servers and scenarios and exit.
     #[arg(long)]
     list: bool,
@@ -573,6 +578,15 @@ fn main() {
         return;
     }
 
+    let readme = root_dir.join("README.md");
+    let default_out = bench_dir.join("results");
+    if opts.readme {
+        if !publish_readme(&readme, &default_out.join("latest.md")) {
+            std::process::exit(1);
+        }
+        return;
+    }
+
     let mut servers: Vec<ServerDef> = match &opts.servers {
         Some(names) => {
             for n in names {
@@ -694,10 +708,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let out_dir = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| bench_dir.join("results"));
+    let out_dir = opts.out.clone().unwrap_or_else(|| default_out.clone());
     let _ = std::fs::create_dir_all(&out_dir);
     let md = report::full_markdown(
         &results,
@@ -713,6 +724,25 @@ fn main() {
         match std::fs::write(&path, body) {
             Ok(()) => eprintln!("wrote {}", path.display()),
             Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+        }
+    }
+    if opts.out.is_none() {
+        publish_readme(&readme, &out_dir.join("latest.md"));
+    }
+}
+
+/// Copy the report's summary into the README; false (with the reason on stderr) if
+/// that failed.
+fn publish_readme(readme: &Path, report: &Path) -> bool {
+    match readme::update(readme, report) {
+        Ok(changed) => {
+            let what = if changed { "updated" } else { "unchanged:" };
+            eprintln!("{what} {} (from {})", readme.display(), report.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("error: README not updated: {e}");
+            false
         }
     }
 }

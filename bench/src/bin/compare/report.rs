@@ -396,6 +396,11 @@ fn machine_info(root: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The report's section headings: `readme.rs` finds its parts by them.
+pub const MACHINE_HEADING: &str = "## Machine and settings";
+pub const SUMMARY_HEADING: &str = "## Summary (median, and ratio to the reference server)";
+pub const SCENARIOS_HEADING: &str = "## Scenarios";
+
 /// The whole Markdown report.
 pub fn full_markdown(
     results: &[ScenarioResult],
@@ -424,7 +429,7 @@ pub fn full_markdown(
             "> **rfc6455 is MISSING ({why}); ratios are ÷ {TUNGSTENITE}.**\n"
         );
     }
-    s.push_str("## Machine and settings\n\n| | |\n|---|---|\n");
+    let _ = write!(s, "{MACHINE_HEADING}\n\n| | |\n|---|---|\n");
     for (k, v) in machine_info(root) {
         let _ = writeln!(s, "| {k} | {v} |");
     }
@@ -462,7 +467,7 @@ pub fn full_markdown(
     }
 
     // Summary: one row per scenario, one column per server.
-    s.push_str("\n## Summary (median, and ratio to the reference server)\n\n");
+    let _ = write!(s, "\n{SUMMARY_HEADING}\n\n");
     s.push_str("| scenario | unit |");
     for srv in servers {
         let _ = write!(s, " {} |", srv.name);
@@ -500,8 +505,9 @@ pub fn full_markdown(
         "\nRatios are each server's median ÷ the reference's (rfc6455, or tokio-tungstenite if \
          rfc6455 is missing). For KiB/conn lower is better; everywhere else higher is better. \
          ⚠: other processes used more than 10% of a core during some run of that scenario.\n\n\
-         ![ratio vs tokio-tungstenite](latest.svg)\n\n## Scenarios\n\n",
+         ![ratio vs tokio-tungstenite](latest.svg)\n\n",
     );
+    let _ = write!(s, "{SCENARIOS_HEADING}\n\n");
     let mut earlier: Vec<ScenarioResult> = Vec::new();
     for res in results {
         s.push_str(&scenario_markdown(res, &earlier));
