@@ -19,21 +19,19 @@ use rand::SeedableRng;
 use rfc6455_proto::handshake::ClientRequest;
 use rfc6455_proto::hybi00::{self, FramingMode};
 use rfc6455_proto::{Connection, HandshakeError, Role, Variant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::http1::{self, response};
 use crate::info::HandshakeInfo;
 use crate::proxy::{self, Proxy};
 use crate::socket::WebSocket;
 #[cfg(feature = "tls")]
 use crate::tls::{ClientTls, TrustRoots};
 use crate::transport::Transport;
-
-/// How many bytes of a non-101 answer's body are kept in the error.
-const ERROR_BODY_LIMIT: usize = 4096;
 
 /// Settings of a client connection.
 ///
@@ -862,20 +860,14 @@ async fn write_request(
     request: &http::Request<()>,
     body: &[u8],
 ) -> Result<(), Error> {
-    let mut head = Vec::with_capacity(256);
-    head.extend_from_slice(b"GET ");
     let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    head.extend_from_slice(target.as_bytes());
-    head.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in request.headers() {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    head.extend_from_slice(body);
-    io.write_all(&head).await?;
+    io.write_all(&http1::request::encode(
+        "GET",
+        target,
+        request.headers(),
+        body,
+    ))
+    .await?;
     Ok(())
 }
 
@@ -887,7 +879,7 @@ async fn read_101(
     options: &ClientOptions,
 ) -> Result<(Response<()>, BytesMut), Error> {
     let mut buf = BytesMut::with_capacity(1024);
-    let (response, head_len) = read_response_head(io, &mut buf, options.max_header_size).await?;
+    let (response, head_len) = response::read_head(io, &mut buf, options.max_header_size).await?;
     let _ = buf.split_to(head_len);
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
         let followed = options.max_redirects > 0
@@ -896,7 +888,7 @@ async fn read_101(
         let body = if followed {
             Bytes::new()
         } else {
-            read_some_body(io, buf, &response).await
+            response::read_body_start(io, buf, &response).await
         };
         let (parts, ()) = response.into_parts();
         let status = parts.status;
@@ -906,68 +898,4 @@ async fn read_101(
         ));
     }
     Ok((response, buf))
-}
-
-/// Read until a whole response head is buffered; returns it and its length.
-pub(crate) async fn read_response_head<S: AsyncRead + Unpin>(
-    io: &mut S,
-    buf: &mut BytesMut,
-    max: usize,
-) -> Result<(Response<()>, usize), Error> {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut parsed = httparse::Response::new(&mut headers);
-        match parsed.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let mut response = Response::new(());
-                *response.status_mut() = StatusCode::from_u16(parsed.code.unwrap_or(0))
-                    .map_err(|_| HandshakeError::InvalidHeader("status line"))?;
-                for h in parsed.headers.iter() {
-                    let name = HeaderName::from_bytes(h.name.as_bytes())
-                        .map_err(|_| HandshakeError::InvalidHeader("response header name"))?;
-                    let value = HeaderValue::from_bytes(h.value)
-                        .map_err(|_| HandshakeError::InvalidHeader("response header value"))?;
-                    response.headers_mut().append(name, value);
-                }
-                return Ok((response, len));
-            }
-            Ok(httparse::Status::Partial) => {}
-            Err(_) => return Err(HandshakeError::InvalidHeader("response head").into()),
-        }
-        if buf.len() >= max {
-            return Err(HandshakeError::InvalidHeader("response head too large").into());
-        }
-        buf.reserve(1024);
-        if io.read_buf(buf).await? == 0 {
-            return Err(Error::from(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed during the opening handshake",
-            )));
-        }
-    }
-}
-
-/// The start of a non-101 answer's body, for the error: what has arrived plus what comes
-/// within a short wait, up to the content length and [`ERROR_BODY_LIMIT`].
-pub(crate) async fn read_some_body<S: AsyncRead + Unpin>(
-    io: &mut S,
-    mut buf: BytesMut,
-    response: &Response<()>,
-) -> Bytes {
-    let wanted = response
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .unwrap_or(ERROR_BODY_LIMIT)
-        .min(ERROR_BODY_LIMIT);
-    let deadline = Instant::now() + Duration::from_millis(500);
-    while buf.len() < wanted {
-        buf.reserve(wanted - buf.len());
-        match timeout_at(deadline, io.read_buf(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => break,
-        }
-    }
-    buf.truncate(wanted);
-    buf.freeze()
 }

@@ -138,6 +138,7 @@ pub use rfc6455_proto::{
 mod client;
 mod config;
 mod error;
+mod http1;
 mod info;
 mod proxy;
 mod random;
