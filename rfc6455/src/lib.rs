@@ -140,7 +140,6 @@ mod config;
 mod error;
 mod http1;
 mod info;
-mod proxy;
 mod random;
 mod server;
 mod socket;
