@@ -1,10 +1,12 @@
-//! The client: [`connect`] and [`connect_with`].
+//! The client: [`connect`] and [`connect_with`] dial, [`client()`] runs the handshake over
+//! a stream the program already has.
 //!
 //! One attempt per URL: TCP (directly, or through an HTTP proxy's `CONNECT` tunnel), TLS
 //! for `wss://`, then the opening handshake. A redirect answer starts a new attempt at its
 //! `Location`, up to [`ClientOptions::max_redirects`].
 //!
 //! - `options`: [`ClientOptions`];
+//! - `request`: [`IntoClientRequest`], what [`client()`] is given;
 //! - `target`: the URL connected to;
 //! - `proxy`: HTTP proxies and `CONNECT` tunnels;
 //! - `handshake`: the opening handshake over a connected stream;
@@ -12,6 +14,7 @@
 //! - `cookies`: the `Cookie` header.
 
 use http::{HeaderMap, Response};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
@@ -26,9 +29,11 @@ mod handshake;
 mod options;
 mod proxy;
 mod redirect;
+mod request;
 mod target;
 
 pub use options::ClientOptions;
+pub use request::IntoClientRequest;
 
 /// Connect to a `ws://` or `wss://` URL with default options.
 ///
@@ -90,6 +95,96 @@ pub async fn connect_with(
         url = redirect::follow(&url, err, redirects, &options, &mut headers)?;
         redirects += 1;
     }
+}
+
+/// Run the client's opening handshake over `stream`, a connection the program already
+/// has: a `TcpStream` it connected itself, a TLS stream, a Unix socket, an in-memory
+/// `tokio::io::duplex`. Returns the connection and the server's `101` response, as
+/// [`connect_with`] does.
+///
+/// `request` names the URL (`ws://` or `wss://`), which gives the request's target and
+/// its `Host` header, and may carry headers of its own (see [`IntoClientRequest`]). No
+/// connection is made to the URL's host: the stream is the connection. The URL's scheme
+/// decides nothing about the stream; `wss://` only makes
+/// [`HandshakeInfo::is_secure`](crate::HandshakeInfo::is_secure) say so (and needs no
+/// `tls` feature).
+///
+/// Of `options`, the request's headers, subprotocols, protocol variant, handshake
+/// timeout, response head limit and connection settings apply. The connect and TLS
+/// options, the proxy and redirects do not: a redirect is an error like any other answer
+/// but `101`. The stream's addresses are not known here:
+/// [`HandshakeInfo::peer_addr`](crate::HandshakeInfo::peer_addr) is `None`.
+///
+/// # Errors
+/// - [`ErrorKind::InvalidUrl`](crate::ErrorKind::InvalidUrl) for a URL that is not `ws://`
+///   or `wss://`, has no host or has a fragment;
+/// - [`ErrorKind::Handshake`](crate::ErrorKind::Handshake) for a request that is not
+///   `GET` or not HTTP/1.1, an option with an unusable value, an answer other than `101`
+///   (the error carries its status, headers and the start of its body:
+///   [`Error::response`]) or a `101` that is invalid;
+/// - [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) after the handshake timeout;
+/// - [`ErrorKind::Io`](crate::ErrorKind::Io) if the stream fails or ends.
+///
+/// Nothing is written to the stream when the request or the options are refused.
+///
+/// # Cancel safety
+/// Not cancel-safe: the handshake is then left half done on the stream, which is
+/// dropped with the future.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use rfc6455::ClientOptions;
+/// use tokio::net::TcpStream;
+///
+/// let tcp = TcpStream::connect("127.0.0.1:8081").await?;
+/// tcp.set_nodelay(true)?;
+/// let (mut ws, response) =
+///     rfc6455::client(tcp, "ws://localhost:8081/echo", ClientOptions::default()).await?;
+/// assert_eq!(response.status(), 101);
+/// ws.send_text("hello").await?;
+/// # Ok(()) }
+/// ```
+///
+/// Over a Unix socket, with a header of the request's own:
+///
+/// ```no_run
+/// # #[cfg(unix)]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use rfc6455::ClientOptions;
+/// use tokio::net::UnixStream;
+///
+/// let stream = UnixStream::connect("/run/app.sock").await?;
+/// let request = http::Request::builder()
+///     .uri("ws://localhost/events")
+///     .header("authorization", "Bearer t0ken")
+///     .body(())?;
+/// let options = ClientOptions::default().subprotocols(["events.v1"]);
+/// let (mut ws, _) = rfc6455::client(stream, request, options).await?;
+/// while let Some(msg) = ws.recv().await {
+///     println!("{:?}", msg?);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn client<S, R>(
+    stream: S,
+    request: R,
+    options: ClientOptions,
+) -> Result<(WebSocket<S>, Response<()>), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    R: IntoClientRequest,
+{
+    let (target, own) = request::into_target(request.into_client_request()?)?;
+    let headers = options.request_headers(own)?;
+    let opening = Opening {
+        target: &target,
+        options: &options,
+        headers: &headers,
+        follows_redirects: false,
+        local_addr: None,
+        peer_addr: None,
+    };
+    handshake::open(stream, opening).await
 }
 
 /// One connection attempt at `target`: TCP (or a proxy tunnel), TLS, the handshake.
