@@ -51,6 +51,7 @@ use crate::tls::{ClientTls, TrustRoots};
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[must_use = "options do nothing until given to `connect_with` or `client`"]
 pub struct ClientOptions {
     pub(crate) subprotocols: Vec<String>,
     pub(crate) headers: HeaderMap,
@@ -103,6 +104,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().subprotocols(["chat.v2", "chat"]);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -124,6 +126,7 @@ impl ClientOptions {
     ///     .header(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer t0ken"));
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
@@ -137,6 +140,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().origin("https://example.com");
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn origin<V: TryInto<HeaderValue>>(self, origin: V) -> Self {
         self.set_header(ORIGIN, origin, "Origin")
     }
@@ -148,6 +152,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().user_agent("my-app/1.0");
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn user_agent<V: TryInto<HeaderValue>>(self, user_agent: V) -> Self {
         self.set_header(USER_AGENT, user_agent, "User-Agent")
     }
@@ -181,6 +186,7 @@ impl ClientOptions {
     ///     .cookie("theme", "dark"); // Cookie: session=abc123; theme=dark
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn cookie(mut self, name: &str, value: &str) -> Self {
         match cookies::pair(name, value) {
             Some(cookie) => self.cookies.push(cookie),
@@ -197,6 +203,7 @@ impl ClientOptions {
     ///     .connect_timeout(std::time::Duration::from_secs(5));
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -209,6 +216,7 @@ impl ClientOptions {
     ///     .tls_timeout(std::time::Duration::from_secs(5));
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn tls_timeout(mut self, timeout: Duration) -> Self {
         self.tls_timeout = timeout;
         self
@@ -222,6 +230,7 @@ impl ClientOptions {
     ///     .handshake_timeout(std::time::Duration::from_secs(5));
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
         self
@@ -240,6 +249,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().max_redirects(0);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn max_redirects(mut self, max: usize) -> Self {
         self.max_redirects = max;
         self
@@ -254,6 +264,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().danger_allow_insecure_redirects(true);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn danger_allow_insecure_redirects(mut self, allow: bool) -> Self {
         self.allow_insecure_redirects = allow;
         self
@@ -290,6 +301,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().proxy_from_env(true);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn proxy_from_env(mut self, enabled: bool) -> Self {
         self.proxy_from_env = enabled;
         self
@@ -301,6 +313,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().max_header_size(64 * 1024);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn max_header_size(mut self, bytes: usize) -> Self {
         self.max_header_size = bytes;
         self
@@ -313,6 +326,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().config(config);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -325,6 +339,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().variant(rfc6455::Variant::Hybi00);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn variant(mut self, variant: Variant) -> Self {
         self.variant = variant;
         self
@@ -340,6 +355,7 @@ impl ClientOptions {
     ///     .hybi00_framing(FramingMode::New);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn hybi00_framing(mut self, mode: FramingMode) -> Self {
         self.hybi00_framing = mode;
         self
@@ -382,6 +398,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().trust_roots(TrustRoots::MozillaAndPlatform);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn trust_roots(mut self, roots: TrustRoots) -> Self {
         self.tls.roots = roots;
         self
@@ -429,6 +446,7 @@ impl ClientOptions {
     /// # let _ = options;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn ca_certificate(
         mut self,
         certificate: rustls::pki_types::CertificateDer<'static>,
@@ -446,6 +464,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().tls_config(std::sync::Arc::new(config));
     /// # let _ = options; }
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls.config = Some(config);
         self
@@ -460,6 +479,7 @@ impl ClientOptions {
     /// let options = rfc6455::ClientOptions::default().danger_accept_invalid_certificates(true);
     /// # let _ = options;
     /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn danger_accept_invalid_certificates(mut self, accept: bool) -> Self {
         self.tls.danger_accept_invalid_certificates = accept;
         self
