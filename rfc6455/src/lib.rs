@@ -87,7 +87,9 @@
 //! follows redirects (up to 5 by default, never from `wss://` down to `ws://`), reports any
 //! other non-101 answer as an error carrying its status, headers and the start of its body
 //! ([`Error::response`]), tunnels through an HTTP proxy with `CONNECT`, and has separate
-//! connect, TLS and handshake timeouts: see [`ClientOptions`].
+//! connect, TLS and handshake timeouts: see [`ClientOptions`]. [`client()`] runs the same
+//! handshake over a stream the program already has (a Unix socket, its own TLS, an
+//! in-memory pipe).
 //!
 //! # TLS
 //!
@@ -138,8 +140,8 @@ pub use rfc6455_proto::{
 mod client;
 mod config;
 mod error;
+mod http1;
 mod info;
-mod proxy;
 mod random;
 mod server;
 mod socket;
@@ -152,7 +154,7 @@ mod transport;
 #[cfg(feature = "axum")]
 pub mod axum;
 
-pub use client::{ClientOptions, connect, connect_with};
+pub use client::{ClientOptions, IntoClientRequest, client, connect, connect_with};
 pub use config::Config;
 pub use error::{Error, ErrorKind};
 pub use info::HandshakeInfo;

@@ -8,13 +8,14 @@ use std::net::IpAddr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::BytesMut;
-use http::HeaderValue;
+use http::header::{HOST, PROXY_AUTHORIZATION};
+use http::{HeaderMap, HeaderValue};
 use percent_encoding::percent_decode_str;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::client::{read_response_head, read_some_body};
 use crate::error::Error;
+use crate::http1::{request, response};
 
 /// An `http://` proxy.
 #[derive(Clone)]
@@ -94,17 +95,20 @@ impl Proxy {
         let mut tcp = TcpStream::connect((self.host.as_str(), self.port)).await?;
         let _ = tcp.set_nodelay(true);
         let target = authority(host, port);
-        let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HOST,
+            HeaderValue::try_from(&target)
+                .map_err(|_| Error::invalid_url(format!("{target}: not a valid host")))?,
+        );
         if let Some(auth) = &self.auth {
-            request.extend_from_slice(b"Proxy-Authorization: ");
-            request.extend_from_slice(auth.as_bytes());
-            request.extend_from_slice(b"\r\n");
+            headers.insert(PROXY_AUTHORIZATION, auth.clone());
         }
-        request.extend_from_slice(b"\r\n");
-        tcp.write_all(&request).await?;
+        tcp.write_all(&request::encode("CONNECT", &target, &headers, &[]))
+            .await?;
         let mut buf = BytesMut::with_capacity(512);
         let (response, head_len) =
-            match read_response_head(&mut tcp, &mut buf, max_header_size).await {
+            match response::read_head(&mut tcp, &mut buf, max_header_size).await {
                 Ok(answer) => answer,
                 Err(e) if e.io_error().is_some() => return Err(e),
                 Err(e) => {
@@ -117,7 +121,7 @@ impl Proxy {
         let _ = buf.split_to(head_len);
         let status = response.status();
         if !status.is_success() {
-            let body = read_some_body(&mut tcp, buf, &response).await;
+            let body = response::read_body_start(&mut tcp, buf, &response).await;
             let (parts, ()) = response.into_parts();
             return Err(Error::proxy(
                 format!("{self} refused CONNECT to {target}: {status}"),
@@ -136,7 +140,7 @@ impl Proxy {
 }
 
 /// `host:port`, an IPv6 literal in brackets.
-pub(crate) fn authority(host: &str, port: u16) -> String {
+fn authority(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

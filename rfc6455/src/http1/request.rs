@@ -1,0 +1,224 @@
+//! Request heads: the first request on a server's connection, read for the fast path
+//! (an upgrade is answered without hyper; anything else goes to hyper), and a client's
+//! request written out.
+
+use std::io;
+
+use bytes::BytesMut;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
+use rfc6455_proto::handshake;
+use tokio::io::AsyncRead;
+
+use crate::http1::{Filled, MAX_HEADERS, Scan, fill, put_headers};
+
+/// What the first request head on a connection is.
+#[derive(Debug)]
+pub(crate) enum Head {
+    /// A complete WebSocket upgrade request (`Upgrade: websocket`) without a body, whose
+    /// head is the first `len` bytes read.
+    Upgrade(Box<Request<()>>, usize),
+    /// Anything else: hyper serves the connection, starting from the bytes read so far.
+    Other,
+}
+
+/// Read the first request head from `io` into `buf`, up to `limit` bytes. `Ok(None)` if
+/// the peer closed the connection before sending anything.
+///
+/// A head that is not a WebSocket upgrade without a body, is malformed, has more than
+/// [`MAX_HEADERS`] headers, is unfinished when the peer closes, or reaches `limit` bytes
+/// without its end is [`Head::Other`]: hyper answers it from the bytes read so far, as it
+/// always does.
+///
+/// # Cancel safety
+/// Cancel-safe: bytes read stay in `buf`, and a new call searches them again.
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+    limit: usize,
+) -> io::Result<Option<Head>> {
+    Ok(
+        match fill(io, buf, limit, &mut Scan::default(), |_| false).await? {
+            Filled::Head => Some(parse(buf)),
+            Filled::Malformed | Filled::TooLarge => Some(Head::Other),
+            Filled::Eof if buf.is_empty() => None,
+            // An unfinished head: hyper ends the connection as it always does.
+            Filled::Eof => Some(Head::Other),
+        },
+    )
+}
+
+/// Parse a buffer that holds a whole head.
+fn parse(buf: &[u8]) -> Head {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => match to_request(&req) {
+            Some(request) if handshake::is_upgrade_request(&request) && !has_body(&request) => {
+                Head::Upgrade(Box::new(request), len)
+            }
+            _ => Head::Other,
+        },
+        _ => Head::Other,
+    }
+}
+
+/// The parsed head as an `http` request; `None` if any part is not what hyper would
+/// accept either (hyper then answers it).
+fn to_request(req: &httparse::Request<'_, '_>) -> Option<Request<()>> {
+    let method = Method::from_bytes(req.method?.as_bytes()).ok()?;
+    let uri: Uri = req.path?.parse().ok()?;
+    let version = match req.version? {
+        0 => Version::HTTP_10,
+        1 => Version::HTTP_11,
+        _ => return None,
+    };
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    for header in req.headers.iter() {
+        let name = HeaderName::from_bytes(header.name.as_bytes()).ok()?;
+        let value = HeaderValue::from_bytes(header.value).ok()?;
+        headers.append(name, value);
+    }
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = version;
+    *request.headers_mut() = headers;
+    Some(request)
+}
+
+/// Whether the request announces a body (which hyper, not the fast path, knows how to
+/// read past).
+fn has_body(request: &Request<()>) -> bool {
+    let headers = request.headers();
+    headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get_all(http::header::CONTENT_LENGTH)
+            .iter()
+            .any(|v| v.as_bytes() != b"0")
+}
+
+/// Whether the connection ends after the answer to `request` (HTTP/1.0, or
+/// `Connection: close`).
+pub(crate) fn wants_close(request: &Request<()>) -> bool {
+    request.version() < Version::HTTP_11
+        || handshake::header_has_token(request.headers(), http::header::CONNECTION, "close")
+}
+
+/// A request head, `{method} {target} HTTP/1.1` and the headers, followed by `body`.
+pub(crate) fn encode(method: &str, target: &str, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + body.len());
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    put_headers(&mut out, headers);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http1::testing::Pieces;
+
+    const UPGRADE: &[u8] = b"GET /chat?x=1 HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n";
+
+    #[test]
+    fn an_upgrade_is_parsed_with_its_length() {
+        let mut bytes = UPGRADE.to_vec();
+        bytes.extend_from_slice(b"\x81\x80more");
+        let Head::Upgrade(request, len) = parse(&bytes) else {
+            panic!("not an upgrade");
+        };
+        assert_eq!(len, UPGRADE.len());
+        assert_eq!(request.uri().path(), "/chat");
+        assert_eq!(request.uri().query(), Some("x=1"));
+        assert_eq!(request.headers()["sec-websocket-version"], "13");
+        assert!(handshake::check_request(&request).is_ok());
+    }
+
+    #[test]
+    fn everything_else_goes_to_hyper() {
+        for head in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc",
+            b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"GET / HTTP/2.0\r\nUpgrade: websocket\r\n\r\n",
+            b"GET / HTTP/1.1\r\nUpgrade websocket\r\n\r\n",
+        ] {
+            assert!(matches!(parse(head), Head::Other), "{head:?}");
+        }
+    }
+
+    #[test]
+    fn close_is_wanted_by_http_1_0_and_connection_close() {
+        let req = |v, c: &str| {
+            let mut r = Request::new(());
+            *r.version_mut() = v;
+            r.headers_mut().insert("connection", c.parse().unwrap());
+            r
+        };
+        assert!(wants_close(&req(Version::HTTP_10, "upgrade")));
+        assert!(wants_close(&req(Version::HTTP_11, "Upgrade, close")));
+        assert!(!wants_close(&req(Version::HTTP_11, "Upgrade")));
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_split_anywhere_is_read_with_the_bytes_behind_it() {
+        let mut bytes = UPGRADE.to_vec();
+        bytes.extend_from_slice(b"\x81\x80");
+        for at in 0..=bytes.len() {
+            let mut buf = BytesMut::new();
+            let head = read_head(&mut Pieces::split(&bytes, at), &mut buf, 8192).await;
+            let Some(Head::Upgrade(request, len)) = head.unwrap() else {
+                panic!("split at {at}: not an upgrade");
+            };
+            assert_eq!(len, UPGRADE.len(), "split at {at}");
+            assert_eq!(request.uri().path(), "/chat");
+            assert!(buf.starts_with(UPGRADE), "split at {at}");
+        }
+        let mut buf = BytesMut::new();
+        let head = read_head(&mut Pieces::bytewise(UPGRADE), &mut buf, 8192).await;
+        assert!(matches!(head.unwrap(), Some(Head::Upgrade(..))));
+    }
+
+    #[tokio::test]
+    async fn silence_oversize_and_unfinished_heads() {
+        let mut buf = BytesMut::new();
+        let head = read_head(&mut Pieces::default(), &mut buf, 8192).await;
+        assert!(head.unwrap().is_none(), "closed before a byte");
+
+        let mut buf = BytesMut::new();
+        let head = read_head(&mut Pieces::new([UPGRADE[..20].to_vec()]), &mut buf, 8192).await;
+        assert!(matches!(head.unwrap(), Some(Head::Other)), "unfinished");
+
+        let mut buf = BytesMut::new();
+        let head = read_head(&mut Pieces::bytewise(UPGRADE), &mut buf, 40).await;
+        assert!(matches!(head.unwrap(), Some(Head::Other)), "over the limit");
+        assert_eq!(buf.len(), 40, "no read past the limit");
+    }
+
+    #[test]
+    fn a_request_head_is_written_with_its_body_behind() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "example.com:80".parse().unwrap());
+        let out = encode("CONNECT", "example.com:80", &headers, b"key3");
+        assert_eq!(
+            out,
+            b"CONNECT example.com:80 HTTP/1.1\r\nhost: example.com:80\r\n\r\nkey3"
+        );
+        let Head::Upgrade(upgrade, _) = parse(UPGRADE) else {
+            panic!("not an upgrade");
+        };
+        let written = encode("GET", "/chat?x=1", upgrade.headers(), &[]);
+        let Head::Upgrade(request, len) = parse(&written) else {
+            panic!("what was written does not read back as an upgrade");
+        };
+        assert_eq!(len, written.len());
+        assert_eq!(request.uri(), upgrade.uri());
+        assert_eq!(request.headers(), upgrade.headers());
+    }
+}
