@@ -35,6 +35,7 @@
 
 #![deny(unsafe_code)]
 
+mod assembler;
 mod close;
 mod config;
 mod connection;
@@ -44,14 +45,19 @@ mod frame;
 pub mod handshake;
 pub mod hybi00;
 pub mod mask;
+mod message;
 mod utf8;
+mod variant;
 
+pub use assembler::Assembler;
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
 pub use config::{Limits, Role};
-pub use connection::{Assembler, CloseState, Connection, DataKind, Event, Message, Variant};
+pub use connection::{CloseState, Connection, Event};
 pub use error::{HandshakeError, ProtocolError, SendError};
 pub use frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+pub use message::{DataKind, Message};
 pub use utf8::{InvalidUtf8, Utf8Bytes, Utf8Validator};
+pub use variant::Variant;
 
 #[cfg(test)]
 mod tests;
