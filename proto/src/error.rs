@@ -72,8 +72,6 @@ pub enum ProtocolError {
     /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a
     /// length-prefixed frame of a type other than 0x80 in text-only mode, …).
     Hybi00Framing(&'static str),
-    /// An extension could not decode a message (for example corrupt deflate data).
-    Extension(String),
 }
 
 impl ProtocolError {
@@ -92,7 +90,6 @@ impl ProtocolError {
             Self::FrameTooBig { .. }
             | Self::MessageTooBig { .. }
             | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
-            Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
             Self::ReservedBits(_)
             | Self::UnknownOpcode(_)
             | Self::InvalidLength
@@ -147,7 +144,6 @@ impl fmt::Display for ProtocolError {
             }
             Self::DataAfterClose => f.write_str("data frame after the close frame"),
             Self::Hybi00Framing(what) => write!(f, "hybi-00 framing: {what}"),
-            Self::Extension(what) => write!(f, "extension: {what}"),
         }
     }
 }

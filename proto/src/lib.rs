@@ -30,7 +30,8 @@
 //! - [`Connection`]: the per-connection state machine (fragmentation, limits, the close
 //!   handshake, automatic pongs) and [`Assembler`]-free frame events;
 //! - [`handshake`]: the opening handshake rules of §4 as pure functions over `http` types;
-//! - [`extension`]: the extension seam (negotiation apart from the per-message transform);
+//! - [`extension`]: the `Sec-WebSocket-Extensions` header as the handshake reads it (no
+//!   extension is implemented: RSV bits always fail the connection);
 //! - [`hybi00`]: the legacy draft, handshake and framing.
 
 #![deny(unsafe_code)]

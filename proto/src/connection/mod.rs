@@ -73,7 +73,6 @@ pub struct Connection {
     outgoing: Option<DataKind>,
     out: BytesMut,
     rng: Option<Box<StdRng>>,
-    allowed_rsv: u8,
     /// The hybi-00 codec, when this connection speaks the legacy draft.
     hybi00: Option<Box<Hybi00Codec>>,
 }
@@ -118,7 +117,6 @@ impl Connection {
             outgoing: None,
             out: BytesMut::new(),
             rng,
-            allowed_rsv: 0,
             hybi00: None,
         }
     }
@@ -136,18 +134,6 @@ impl Connection {
     /// handshake answer, which follows the 101 head on the upgraded stream).
     pub fn queue_raw(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
-    }
-
-    /// Allow RSV bits for a negotiated extension (RSV1 = `0b100`). Frames with other RSV
-    /// bits set fail the connection with 1002 (§5.2). Without a negotiated extension no
-    /// RSV bit is allowed.
-    ///
-    /// ```
-    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
-    /// conn.allow_rsv_bits(0b100);
-    /// ```
-    pub fn allow_rsv_bits(&mut self, bits: u8) {
-        self.allowed_rsv = bits & 0b111;
     }
 
     /// This end's role.

@@ -81,8 +81,8 @@ impl Connection {
             return Ok(Step::NeedMore);
         };
         // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for
-        // non-zero values".
-        if header.rsv & !self.allowed_rsv != 0 {
+        // non-zero values". No extension is ever negotiated.
+        if header.rsv != 0 {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
         // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
@@ -119,10 +119,6 @@ impl Connection {
                     return Err(ProtocolError::TooManyFragments {
                         limit: limits.max_fragments,
                     });
-                }
-                if header.rsv != 0 {
-                    // Extensions mark only the first frame of a message.
-                    return Err(ProtocolError::ReservedBits(header.rsv));
                 }
                 msg.frames += 1;
                 msg.size = msg.size.saturating_add(header.payload_len);

@@ -125,9 +125,8 @@ impl ClientRequest {
         self
     }
 
-    /// The `Sec-WebSocket-Extensions` value to offer (§4.1 item 11, §9.1 grammar), for
-    /// example from [`client_offer`](crate::extension::client_offer). An empty value offers
-    /// nothing.
+    /// The `Sec-WebSocket-Extensions` value to offer (§4.1 item 11, §9.1 grammar). An empty
+    /// value offers nothing.
     ///
     /// ```
     /// use rfc6455_proto::handshake::ClientRequest;
@@ -380,9 +379,8 @@ impl ClientHandshake {
     /// | `Sec-WebSocket-Protocol`: one token (item 6) | [`InvalidHeader`](HandshakeError::InvalidHeader) |
     /// | … that was offered | [`UnrequestedSubprotocol`](HandshakeError::UnrequestedSubprotocol) |
     ///
-    /// On any error the client must fail the connection. On success, hand
-    /// [`ServerAnswer::extensions`] to
-    /// [`accept_client`](crate::extension::accept_client) to build the transforms.
+    /// On any error the client must fail the connection. On success,
+    /// [`ServerAnswer::extensions`] lists the extensions the server accepted.
     ///
     /// # Errors
     ///

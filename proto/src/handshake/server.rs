@@ -224,8 +224,7 @@ impl ClientOffer {
         &self.subprotocols
     }
 
-    /// The extensions the client offered, in its order of preference (§9.1); pass them to
-    /// [`negotiate_server`](crate::extension::negotiate_server).
+    /// The extensions the client offered, in its order of preference (§9.1).
     ///
     /// ```
     /// # use rfc6455_proto::handshake::{ClientRequest, check_request};
@@ -293,8 +292,8 @@ impl ClientOffer {
     }
 
     /// Like [`response`](Self::response), and adds `Sec-WebSocket-Extensions: extensions`
-    /// for the negotiated extensions (the first value returned by
-    /// [`negotiate_server`](crate::extension::negotiate_server)).
+    /// for the accepted extensions (elements of [`extensions`](Self::extensions), in the
+    /// order in which they apply, §9.1).
     ///
     /// # Panics
     ///

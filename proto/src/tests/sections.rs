@@ -102,10 +102,22 @@ mod s5_2_base_framing {
     }
 
     #[test]
-    fn negotiated_rsv_bits_are_accepted() {
-        let mut s = server();
-        s.allow_rsv_bits(0b100);
-        assert_eq!(feed(&mut s, &client_frame(0xC2, b"x")).unwrap().len(), 1);
+    fn reserved_bits_fail_on_every_frame_type_with_1002() {
+        // RSV1 on a binary frame: what permessage-deflate would set, never negotiated here.
+        failed_with(
+            &mut server(),
+            &client_frame(0xC2, b"x"),
+            ProtocolError::ReservedBits(0b100),
+        );
+        // On a continuation frame of an open message, and on a control frame.
+        let mut bytes = client_frame(0x01, b"a");
+        bytes.extend(client_frame(0xC0, b"b"));
+        failed_with(&mut server(), &bytes, ProtocolError::ReservedBits(0b100));
+        failed_with(
+            &mut server(),
+            &client_frame(0x99, b""),
+            ProtocolError::ReservedBits(0b001),
+        );
     }
 
     #[test]
