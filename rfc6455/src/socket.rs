@@ -988,9 +988,7 @@ where
             // queued (`None`: a client must mask, which needs a copy). One such payload
             // at a time; more messages queued meanwhile are copied behind it, so that a
             // burst of them leaves in one write.
-            if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
-                self.core.queue_raw(&head[..n]);
-                let at = self.core.pending_output().len();
+            if let Some(at) = self.core.send_frame_header(opcode, true, len)? {
                 self.big = Some(Box::new((at, message.clone().into_bytes())));
                 self.own_output = at;
                 return Ok(());

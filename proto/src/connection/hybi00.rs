@@ -8,13 +8,16 @@ use super::state::CloseState;
 use crate::config::{Limits, Role};
 use crate::error::{ProtocolError, SendError};
 use crate::frame::OpCode;
-use crate::hybi00::{FramingMode, Hybi00Codec, Hybi00Frame};
+use crate::hybi00::{FramingMode, Hybi00Codec, Hybi00Frame, Hybi00Offer, KEY3_LEN};
 use crate::message::DataKind;
 
 impl Connection {
     /// A connection speaking the legacy hybi-00 draft (either role; the draft does not
     /// mask). Text only: binary, fragments and pings are refused with
     /// [`SendError::Unsupported`]; closing sends `0xFF 0x00` without status.
+    ///
+    /// A server should rather use [`hybi00_server`](Self::hybi00_server), which queues the
+    /// handshake's answer first.
     ///
     /// ```
     /// use rfc6455_proto::{Connection, Role, SendError, Variant};
@@ -28,6 +31,42 @@ impl Connection {
     pub fn hybi00(role: Role, mode: FramingMode, limits: Limits) -> Self {
         let mut conn = Self::new(role, limits, None);
         conn.hybi00 = Some(Box::new(Hybi00Codec::new(mode, limits)));
+        conn
+    }
+
+    /// The server end of a hybi-00 connection whose 101 head has been written and whose
+    /// client has sent `key3` (the 8 bytes after its request head). The 16-byte answer to
+    /// the handshake (draft §5.2: the MD5 of the two key numbers and `key3`) is queued as
+    /// the first output, ahead of any frame: write it at once, since the draft's client
+    /// sends nothing before it has checked it.
+    ///
+    /// ```
+    /// use rfc6455_proto::Connection;
+    /// use rfc6455_proto::hybi00::{FramingMode, check_request};
+    ///
+    /// // The example of the draft (§1.3 and §5.2).
+    /// let request = http::Request::get("/demo")
+    ///     .header("Host", "example.com")
+    ///     .header("Upgrade", "WebSocket")
+    ///     .header("Connection", "Upgrade")
+    ///     .header("Sec-WebSocket-Key1", "4 @1  46546xW%0l 1 5")
+    ///     .header("Sec-WebSocket-Key2", "12998 5 Y3 1  .P00")
+    ///     .body(())?;
+    /// let offer = check_request(&request)?;
+    /// let mut conn =
+    ///     Connection::hybi00_server(&offer, b"^n:ds[4U", FramingMode::Old, Default::default());
+    /// conn.send_text("hi")?;
+    /// assert_eq!(conn.pending_output(), b"8jKS'y:G*Co,Wxa-\x00hi\xff");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hybi00_server(
+        offer: &Hybi00Offer,
+        key3: &[u8; KEY3_LEN],
+        mode: FramingMode,
+        limits: Limits,
+    ) -> Self {
+        let mut conn = Self::hybi00(Role::Server, mode, limits);
+        conn.out.extend_from_slice(&offer.answer(key3));
         conn
     }
 

@@ -130,12 +130,6 @@ impl Connection {
         }
     }
 
-    /// Queue raw bytes for the peer ahead of any frame (the hybi-00 server's 16-byte
-    /// handshake answer, which follows the 101 head on the upgraded stream).
-    pub fn queue_raw(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
-    }
-
     /// This end's role.
     pub fn role(&self) -> Role {
         self.role

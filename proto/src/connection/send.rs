@@ -180,17 +180,8 @@ impl Connection {
     /// Encode a frame into the output buffer, masking it on a client.
     pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, data: &[u8]) {
         let mask = self.rng.as_mut().map(|rng| rng.next_u32().to_ne_bytes());
-        let header = FrameHeader {
-            fin,
-            rsv: 0,
-            opcode,
-            mask,
-            payload_len: data.len() as u64,
-        };
-        let mut head = [0u8; MAX_HEADER_LEN];
-        let head_len = header.encode(&mut head);
-        self.out.reserve(head_len + data.len());
-        self.out.extend_from_slice(&head[..head_len]);
+        self.out.reserve(MAX_HEADER_LEN + data.len());
+        self.write_header(opcode, fin, mask, data.len());
         let start = self.out.len();
         self.out.extend_from_slice(data);
         if let Some(key) = mask {
@@ -198,35 +189,61 @@ impl Connection {
         }
     }
 
-    /// Encode the header of a data frame whose payload the caller writes itself (for
-    /// zero-copy, vectored writes of large payloads on a server, which does not mask).
-    /// The send rules are checked as for [`send_frame`](Self::send_frame). Any pending
-    /// output must be written before this header.
-    ///
-    /// Returns `None` on a client (client payloads are masked) and on hybi-00: use
-    /// [`send_frame`](Self::send_frame) then.
-    ///
-    /// # Errors
-    /// As for [`send_frame`](Self::send_frame).
-    pub fn data_frame_header(
-        &mut self,
-        opcode: OpCode,
-        fin: bool,
-        len: usize,
-    ) -> Result<Option<([u8; MAX_HEADER_LEN], usize)>, SendError> {
-        if self.role == Role::Client || self.hybi00.is_some() {
-            return Ok(None);
-        }
-        self.check_send(opcode, fin, len)?;
+    /// Encode a frame header into the output buffer.
+    fn write_header(&mut self, opcode: OpCode, fin: bool, mask: Option<[u8; 4]>, len: usize) {
         let header = FrameHeader {
             fin,
             rsv: 0,
             opcode,
-            mask: None,
+            mask,
             payload_len: len as u64,
         };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        Ok(Some((head, n)))
+        self.out.extend_from_slice(&head[..n]);
+    }
+
+    /// Queue only the header of a frame whose `len` payload bytes the caller writes itself
+    /// from its own memory: zero-copy (and vectored) writes of large payloads on a server,
+    /// which does not mask. The send rules are checked as for [`send_frame`](Self::send_frame).
+    ///
+    /// Returns `Some(at)`: the payload belongs on the wire right after the first `at` bytes
+    /// of [`pending_output`](Self::pending_output), which end with this header. Output
+    /// queued later (pongs, close replies, more messages) goes after the payload. So write
+    /// `pending_output()[..at]`, the payload, then the rest, and report only queued bytes to
+    /// [`consume_output`](Self::consume_output).
+    ///
+    /// Returns `None` and queues nothing on a client (client payloads are masked, which
+    /// needs a copy) and on hybi-00: use [`send_frame`](Self::send_frame) then.
+    ///
+    /// # Errors
+    /// As for [`send_frame`](Self::send_frame); nothing is queued then.
+    ///
+    /// ```
+    /// use rfc6455_proto::{Connection, OpCode};
+    /// let mut server = Connection::server(Default::default());
+    /// let payload = vec![7u8; 200];
+    /// let at = server.send_frame_header(OpCode::Binary, true, payload.len())?.unwrap();
+    /// server.send_pong(b"p")?; // queued now, sent after the payload
+    /// let (head, tail) = server.pending_output().split_at(at);
+    /// assert_eq!(head, &[0x82, 126, 0, 200]);
+    /// assert_eq!(tail, b"\x8a\x01p");
+    ///
+    /// let mut client = Connection::client(Default::default(), [7; 32]);
+    /// assert_eq!(client.send_frame_header(OpCode::Binary, true, 200)?, None);
+    /// # Ok::<(), rfc6455_proto::SendError>(())
+    /// ```
+    pub fn send_frame_header(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        len: usize,
+    ) -> Result<Option<usize>, SendError> {
+        if self.role == Role::Client || self.hybi00.is_some() {
+            return Ok(None);
+        }
+        self.check_send(opcode, fin, len)?;
+        self.write_header(opcode, fin, None, len);
+        Ok(Some(self.out.len()))
     }
 }

@@ -32,7 +32,8 @@
 //!   8 bytes of key3 ─────────────────────────────▶  (read from the upgraded stream)
 //!                                           ◀────── 101 WebSocket Protocol Handshake
 //!                                                   (Hybi00Offer::response)
-//!                                           ◀────── 16 bytes: Hybi00Offer::answer(key3)
+//!                                           ◀────── 16 bytes: Hybi00Offer::answer(key3),
+//!                                                   queued first by Connection::hybi00_server
 //!   Hybi00ClientHandshake::check_response
 //! ```
 //!

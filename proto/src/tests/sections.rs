@@ -560,15 +560,38 @@ mod s5_7_examples_end_to_end {
     }
 
     #[test]
-    fn data_frame_header_for_vectored_writes() {
+    fn frame_header_for_vectored_writes() {
         let mut s = server();
-        let (head, n) = s
-            .data_frame_header(OpCode::Binary, true, 65_536)
+        s.send_text("before").unwrap();
+        let before = s.pending_output().len();
+        let at = s
+            .send_frame_header(OpCode::Binary, true, 65_536)
             .unwrap()
             .unwrap();
-        assert_eq!(&head[..n], &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(at, s.pending_output().len());
+        assert_eq!(
+            &s.pending_output()[before..at],
+            &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
+        assert!(
+            !s.is_sending_message(),
+            "the frame had FIN: the message is done"
+        );
         let mut c = Connection::client(Limits::default(), [0; 32]);
-        assert_eq!(c.data_frame_header(OpCode::Binary, true, 1).unwrap(), None);
+        assert_eq!(c.send_frame_header(OpCode::Binary, true, 1).unwrap(), None);
+        assert!(!c.has_output(), "nothing queued on a client");
+    }
+
+    #[test]
+    fn frame_header_follows_the_send_rules() {
+        let mut s = server();
+        s.send_fragment(Some(DataKind::Text), b"a", false).unwrap();
+        let queued = s.pending_output().len();
+        assert_eq!(
+            s.send_frame_header(OpCode::Binary, true, 1 << 20),
+            Err(SendError::MessageInProgress)
+        );
+        assert_eq!(s.pending_output().len(), queued, "nothing queued on error");
     }
 }
 
@@ -643,6 +666,30 @@ mod hybi00_variant {
         assert_eq!(server.pending_output(), &[0xFF, 0x00]);
         assert_eq!(server.close_state(), CloseState::Closed);
         assert_eq!(client.send_text("late"), Err(SendError::Closed));
+    }
+
+    #[test]
+    fn server_queues_the_handshake_answer_before_any_frame() {
+        let request = http::Request::get("/demo")
+            .header("Host", "example.com")
+            .header("Upgrade", "WebSocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key1", "4 @1  46546xW%0l 1 5")
+            .header("Sec-WebSocket-Key2", "12998 5 Y3 1  .P00")
+            .body(())
+            .unwrap();
+        let offer = crate::hybi00::check_request(&request).unwrap();
+        for mode in [FramingMode::Old, FramingMode::New] {
+            let mut server =
+                Connection::hybi00_server(&offer, b"^n:ds[4U", mode, Limits::default());
+            assert_eq!(server.variant(), Variant::Hybi00);
+            assert_eq!(server.role(), Role::Server);
+            assert_eq!(server.pending_output(), b"8jKS'y:G*Co,Wxa-");
+            let (mut client, _) = pair(mode);
+            client.send_text("hi").unwrap();
+            let events = feed(&mut server, &client.take_output()).unwrap();
+            assert_eq!(events.len(), 1, "{events:?}");
+        }
     }
 
     #[test]
