@@ -17,10 +17,10 @@
 //!
 //! The state is one value per independent axis (see `state.rs`): the close progress
 //! ([`CloseState`], with its diagram), the read side (header or payload of the current
-//! frame), the incoming message, and the send side (is a fragmented message open?). The
-//! RFC 6455 read path (`read.rs`), the send path (`send.rs`) and the hybi-00 branch
-//! (`hybi00.rs`) each add their methods to [`Connection`]; the struct, its constructors, its
-//! queries and the output queue are here.
+//! frame), the incoming message and its delivery (buffered or streamed), and the send side
+//! (is a fragmented message open?). The RFC 6455 read path (`read.rs`), the send path
+//! (`send.rs`) and the hybi-00 branch (`hybi00.rs`) each add their methods to
+//! [`Connection`]; the struct, its constructors, its queries and the output queue are here.
 
 mod event;
 mod hybi00;
@@ -34,7 +34,7 @@ use rand::rngs::StdRng;
 
 pub use self::event::Event;
 pub use self::state::CloseState;
-use self::state::{IncomingMessage, ReadState};
+use self::state::{Delivery, IncomingMessage, ReadState};
 use crate::close::CloseFrame;
 use crate::config::{Limits, Role};
 use crate::hybi00::Hybi00Codec;
@@ -64,6 +64,7 @@ pub struct Connection {
     limits: Limits,
     read: ReadState,
     incoming: Option<IncomingMessage>,
+    delivery: Delivery,
     utf8: Utf8Validator,
     close: CloseState,
     /// Whether the peer's close frame arrived before ours was sent.
@@ -110,6 +111,7 @@ impl Connection {
             limits,
             read: ReadState::Header,
             incoming: None,
+            delivery: Delivery::Buffered,
             utf8: Utf8Validator::new(),
             close: CloseState::Open,
             peer_closed_first: None,
@@ -135,34 +137,9 @@ impl Connection {
         self.role
     }
 
-    /// The limits in force.
+    /// The limits in force, as given when the connection was made.
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-
-    /// Change the message-size limit for the messages that start from now on (a streamed
-    /// receive may lift it; `u64::MAX` means unlimited).
-    ///
-    /// ```
-    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
-    /// conn.set_max_message_size(u64::MAX);
-    /// assert_eq!(conn.limits().message_size_limit(), u64::MAX);
-    /// ```
-    pub fn set_max_message_size(&mut self, bytes: u64) {
-        self.limits.max_message_size = bytes;
-    }
-
-    /// Change the frame-size limit for the frames that start from now on. A caller that
-    /// takes frames in pieces (`partial` in [`poll_event`](Self::poll_event)) never buffers
-    /// a whole frame and may lift it (`u64::MAX`).
-    ///
-    /// ```
-    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
-    /// conn.set_max_frame_size(1 << 30);
-    /// assert_eq!(conn.limits().frame_size_limit(), 1 << 30);
-    /// ```
-    pub fn set_max_frame_size(&mut self, bytes: u64) {
-        self.limits.max_frame_size = bytes;
     }
 
     /// Progress of the closing handshake.

@@ -4,7 +4,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::Connection;
 use super::event::Event;
-use super::state::{CloseState, IncomingMessage, ReadState};
+use super::state::{CloseState, Delivery, IncomingMessage, ReadState};
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::Role;
 use crate::error::ProtocolError;
@@ -26,8 +26,10 @@ impl Connection {
     /// Returns `Ok(None)` when `buf` does not hold enough for an event: read more bytes
     /// (at least [`Self::bytes_wanted`]) and call again. With `partial` set, data frames are
     /// delivered in chunks as their bytes arrive (for streaming and to keep the read buffer
-    /// small); otherwise each data frame is delivered whole. Control frames are always
-    /// delivered whole. Already-processed bytes are never scanned twice.
+    /// small); otherwise each data frame is delivered whole, except those of a message
+    /// received as a stream ([`stream_incoming_message`](Self::stream_incoming_message)),
+    /// which always come in chunks. Control frames are always delivered whole.
+    /// Already-processed bytes are never scanned twice.
     ///
     /// After the closing handshake is complete, or after a failure, returns `Ok(None)`
     /// and consumes nothing.
@@ -60,6 +62,47 @@ impl Connection {
                     return Err(error);
                 }
             }
+        }
+    }
+
+    /// Receive the current incoming message, or between messages the next one, as a
+    /// stream: its frames are delivered in parts as their bytes arrive, whatever `partial`
+    /// says in [`poll_event`](Self::poll_event), so none is ever buffered whole;
+    /// [`Limits::max_frame_size`](crate::Limits::max_frame_size) and
+    /// [`Limits::max_message_size`](crate::Limits::max_message_size) do not apply to it, and
+    /// [`Limits::max_streamed_message_size`](crate::Limits::max_streamed_message_size) does
+    /// (to the whole message). This holds for that one message: after its FIN frame the
+    /// buffered limits apply again by themselves.
+    ///
+    /// No effect on hybi-00, whose messages are single frames bounded by the message limit.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use rfc6455_proto::{Connection, Event, Limits, ProtocolError};
+    ///
+    /// let limits = Limits::default().max_frame_size(4).max_streamed_message_size(Some(8));
+    /// let mut server = Connection::server(limits);
+    /// server.stream_incoming_message();
+    /// // A 6-byte binary frame, masked with a zero key: over the frame limit.
+    /// let mut buf = BytesMut::from(&[0x82, 0x86, 0, 0, 0, 0, 1, 2, 3][..]);
+    /// let Some(Event::Data { payload, fin: false, .. }) = server.poll_event(&mut buf, false)? else {
+    ///     panic!("expected the first part");
+    /// };
+    /// assert_eq!(&payload[..], &[1, 2, 3]);
+    /// buf.extend_from_slice(&[4, 5, 6]);
+    /// let Some(Event::Data { payload, fin: true, .. }) = server.poll_event(&mut buf, false)? else {
+    ///     panic!("expected the last part");
+    /// };
+    /// assert_eq!(&payload[..], &[4, 5, 6]);
+    ///
+    /// // The next message is buffered again.
+    /// buf.extend_from_slice(&[0x82, 0x86, 0, 0, 0, 0]);
+    /// assert_eq!(server.poll_event(&mut buf, false), Err(ProtocolError::FrameTooBig { limit: 4 }));
+    /// # Ok::<(), ProtocolError>(())
+    /// ```
+    pub fn stream_incoming_message(&mut self) {
+        if self.hybi00.is_none() {
+            self.delivery = Delivery::Streamed;
         }
     }
 
@@ -107,9 +150,17 @@ impl Connection {
     /// §5.4 sequencing and the limits, checked before any payload byte is buffered.
     fn check_data_header(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
         let limits = self.limits;
-        if header.payload_len > limits.max_frame_size {
+        let (max_frame_size, max_message_size) = match self.delivery {
+            Delivery::Buffered => (limits.max_frame_size, limits.max_message_size),
+            // Streamed frames are delivered in parts: no frame is ever held whole.
+            Delivery::Streamed => (
+                u64::MAX,
+                limits.max_streamed_message_size.unwrap_or(u64::MAX),
+            ),
+        };
+        if header.payload_len > max_frame_size {
             return Err(ProtocolError::FrameTooBig {
-                limit: limits.max_frame_size,
+                limit: max_frame_size,
             });
         }
         match (header.opcode, self.incoming.as_mut()) {
@@ -122,9 +173,9 @@ impl Connection {
                 }
                 msg.frames += 1;
                 msg.size = msg.size.saturating_add(header.payload_len);
-                if msg.size > limits.max_message_size {
+                if msg.size > max_message_size {
                     return Err(ProtocolError::MessageTooBig {
-                        limit: limits.max_message_size,
+                        limit: max_message_size,
                     });
                 }
                 Ok(())
@@ -132,9 +183,9 @@ impl Connection {
             (_, Some(_)) => Err(ProtocolError::ExpectedContinuation),
             (opcode, None) => {
                 let kind = DataKind::of_opcode(opcode);
-                if header.payload_len > limits.max_message_size {
+                if header.payload_len > max_message_size {
                     return Err(ProtocolError::MessageTooBig {
-                        limit: limits.max_message_size,
+                        limit: max_message_size,
                     });
                 }
                 self.incoming = Some(IncomingMessage {
@@ -188,6 +239,7 @@ impl Connection {
             self.read = ReadState::Header;
             return self.control_frame(header.opcode, payload);
         }
+        let partial = partial || self.delivery == Delivery::Streamed;
         let deliver_chunk = partial && *processed > 0;
         if !(frame_done || deliver_chunk) {
             return Ok(Step::NeedMore);
@@ -202,7 +254,7 @@ impl Connection {
         if self.close == CloseState::CloseSent {
             // §1.4: after sending close, data from the peer is discarded.
             if fin {
-                self.incoming = None;
+                self.end_message();
             }
             return Ok(Step::Continue);
         }
@@ -215,7 +267,7 @@ impl Connection {
             if kind == DataKind::Text {
                 self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
             }
-            self.incoming = None;
+            self.end_message();
         }
         Ok(Step::Event(Event::Data {
             kind,
@@ -251,7 +303,7 @@ impl Connection {
                 self.peer_closed_first = Some(first);
                 self.peer_close = frame.clone();
                 self.close = CloseState::Closed;
-                self.incoming = None;
+                self.end_message();
                 Ok(Step::Event(Event::Close(frame)))
             }
             OpCode::Continuation | OpCode::Text | OpCode::Binary => Ok(Step::Continue),
@@ -279,6 +331,13 @@ impl Connection {
             self.write_close(&CloseFrame::new(code, ""));
         }
         self.close = CloseState::Failed;
+        self.end_message();
+    }
+
+    /// The incoming message is over (or abandoned): the next one is buffered unless asked
+    /// otherwise.
+    fn end_message(&mut self) {
         self.incoming = None;
+        self.delivery = Delivery::Buffered;
     }
 }

@@ -1,7 +1,8 @@
-//! The three independent axes of a connection's state: close progress, the read side (where
-//! in a frame the decoder is) and the incoming message (which message the frames belong to).
-//! The send side is one more axis, [`Connection`](super::Connection)'s `outgoing`: the type
-//! of the fragmented message this end is sending, if one is open.
+//! The independent axes of a connection's state: close progress, the read side (where in a
+//! frame the decoder is), the incoming message (which message the frames belong to) and how
+//! that message is delivered (buffered or streamed). The send side is one more axis,
+//! [`Connection`](super::Connection)'s `outgoing`: the type of the fragmented message this
+//! end is sending, if one is open.
 
 use crate::frame::FrameHeader;
 use crate::message::DataKind;
@@ -64,6 +65,26 @@ pub(super) enum ReadState {
         processed: usize,
         offset: usize,
     },
+}
+
+/// How the current incoming message (or, between messages, the next one) is delivered
+/// and bounded.
+///
+/// ```text
+///              stream_incoming_message
+///   Buffered ───────────────────────────▶ Streamed
+///      ▲                                     │ end of that message:
+///      └─────────────────────────────────────┘ its FIN frame, a close, a failure
+/// ```
+///
+/// | | frames delivered | frame limit | message limit |
+/// |---|---|---|---|
+/// | `Buffered` | whole, or in parts if `partial` | `max_frame_size` | `max_message_size` |
+/// | `Streamed` | in parts | none | `max_streamed_message_size` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Delivery {
+    Buffered,
+    Streamed,
 }
 
 /// The data message being received (between its first frame and its FIN frame).

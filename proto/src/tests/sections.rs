@@ -476,6 +476,8 @@ mod s8_1_utf8 {
 
 mod s10_4_limits {
     use super::*;
+    use crate::Role;
+    use crate::hybi00::FramingMode;
 
     #[test]
     fn frame_over_the_limit_fails_before_its_payload_arrives() {
@@ -511,6 +513,100 @@ mod s10_4_limits {
         bytes.extend(client_frame(0x00, b"c"));
         bytes.extend(client_frame(0x80, b"d"));
         failed_with(&mut s, &bytes, ProtocolError::TooManyFragments { limit: 3 });
+    }
+
+    #[test]
+    fn a_streamed_message_has_its_own_budget_and_no_frame_limit() {
+        let limits = Limits::default()
+            .max_frame_size(10)
+            .max_message_size(10)
+            .max_streamed_message_size(Some(100));
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x02, &[1; 60]);
+        bytes.extend(client_frame(0x80, &[2; 40]));
+        let events = feed(&mut s, &bytes).unwrap();
+        let total: usize = events
+            .iter()
+            .map(|e| match e {
+                Event::Data { payload, .. } => payload.len(),
+                other => panic!("{other:?}"),
+            })
+            .sum();
+        assert_eq!(total, 100);
+        assert!(matches!(events.last(), Some(Event::Data { fin: true, .. })));
+
+        // Past the budget, counting the whole message.
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x02, &[1; 60]);
+        bytes.extend(client_frame(0x80, &[2; 41]));
+        failed_with(&mut s, &bytes, ProtocolError::MessageTooBig { limit: 100 });
+    }
+
+    #[test]
+    fn a_streamed_message_is_unbounded_by_default() {
+        let mut s = Connection::server(Limits::default());
+        s.stream_incoming_message();
+        // The header of a 2^40-byte frame is accepted; its payload comes in parts.
+        let mut header = vec![0x82, 0xFF, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        header.extend_from_slice(&[9; 1000]);
+        let events = feed(&mut s, &header).unwrap();
+        assert!(matches!(
+            &events[..],
+            [Event::Data { payload, first: true, fin: false, .. }] if payload.len() == 1000
+        ));
+    }
+
+    #[test]
+    fn the_buffered_limits_return_after_the_streamed_message() {
+        let limits = Limits::default().max_frame_size(10).max_message_size(10);
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x82, &[1; 50]);
+        bytes.extend(client_frame(0x82, &[2; 11]));
+        let mut buf = BytesMut::from(&bytes[..]);
+        let Some(Event::Data { fin: true, .. }) = s.poll_event(&mut buf, false).unwrap() else {
+            panic!("expected the whole streamed message")
+        };
+        assert_eq!(
+            s.poll_event(&mut buf, false),
+            Err(ProtocolError::FrameTooBig { limit: 10 })
+        );
+    }
+
+    #[test]
+    fn streaming_applies_to_the_message_already_begun() {
+        let limits = Limits::default().max_message_size(10);
+        let mut s = Connection::server(limits);
+        let first = client_frame(0x02, &[1; 8]);
+        let mut buf = BytesMut::from(&first[..]);
+        assert!(s.poll_event(&mut buf, false).unwrap().is_some());
+        assert!(s.is_receiving_message());
+        s.stream_incoming_message();
+        buf.extend_from_slice(&client_frame(0x80, &[2; 8]));
+        let Some(Event::Data {
+            first: false,
+            fin: true,
+            ..
+        }) = s.poll_event(&mut buf, false).unwrap()
+        else {
+            panic!("expected the rest of the message")
+        };
+    }
+
+    #[test]
+    fn streaming_has_no_effect_on_hybi00() {
+        let limits = Limits::default().max_message_size(10);
+        let mut s = Connection::hybi00(Role::Server, FramingMode::Old, limits);
+        s.stream_incoming_message();
+        let mut bytes = vec![0x00];
+        bytes.extend_from_slice(&[b'a'; 11]);
+        bytes.push(0xFF);
+        assert_eq!(
+            feed(&mut s, &bytes),
+            Err(ProtocolError::MessageTooBig { limit: 10 })
+        );
     }
 
     #[test]
