@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::close::CloseCode;
+use crate::close_code::CloseCode;
 
 /// A violation of RFC 6455 (or of a configured limit) by the peer.
 ///

@@ -38,6 +38,7 @@
 
 mod assembler;
 mod close;
+mod close_code;
 mod config;
 mod connection;
 mod error;
@@ -47,11 +48,13 @@ pub mod handshake;
 pub mod hybi00;
 pub mod mask;
 mod message;
+mod token;
 mod utf8;
 mod variant;
 
 pub use assembler::Assembler;
-pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
+pub use close::{CloseFrame, MAX_CLOSE_REASON};
+pub use close_code::CloseCode;
 pub use config::{Limits, Role};
 pub use connection::{CloseState, Connection, Event};
 pub use error::{HandshakeError, ProtocolError, SendError};

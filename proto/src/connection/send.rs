@@ -4,7 +4,8 @@ use rand::Rng;
 
 use super::Connection;
 use super::state::CloseState;
-use crate::close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
+use crate::close::{CloseFrame, MAX_CLOSE_REASON};
+use crate::close_code::CloseCode;
 use crate::config::Role;
 use crate::error::SendError;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};

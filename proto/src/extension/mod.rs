@@ -30,7 +30,7 @@ use http::HeaderMap;
 use http::header::SEC_WEBSOCKET_EXTENSIONS;
 
 use crate::error::HandshakeError;
-use crate::handshake::{is_tchar, is_token};
+use crate::token::{is_tchar, is_token};
 
 const HEADER_NAME: &str = "Sec-WebSocket-Extensions";
 

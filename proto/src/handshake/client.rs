@@ -21,11 +21,11 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 
-use super::{
-    WEBSOCKET_VERSION, accept_key, header_has_token, header_tokens, is_token, single_value,
-};
+use super::accept::{WEBSOCKET_VERSION, accept_key};
+use super::headers::{header_has_token, header_tokens, single_value};
 use crate::error::HandshakeError;
 use crate::extension::{ExtensionOffer, parse_extension_list, parse_extensions};
+use crate::token::is_token;
 
 /// A builder for the client's opening handshake request (RFC 6455 §4.1).
 ///
@@ -534,7 +534,7 @@ impl ServerAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::check_request;
+    use crate::handshake::server::check_request;
 
     fn build(uri: &str) -> (Request<()>, ClientHandshake) {
         ClientRequest::new(uri.parse().unwrap(), [7; 16])

@@ -28,7 +28,8 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use super::{WEBSOCKET_VERSION, accept_key, header_has_token, header_tokens, single_value};
+use super::accept::{WEBSOCKET_VERSION, accept_key};
+use super::headers::{header_has_token, header_tokens, single_value};
 use crate::error::HandshakeError;
 use crate::extension::{ExtensionOffer, parse_extension_list, parse_extensions};
 
@@ -410,7 +411,7 @@ mod tests {
     use http::request::Builder;
 
     use super::*;
-    use crate::handshake::ClientRequest;
+    use crate::handshake::client::ClientRequest;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 

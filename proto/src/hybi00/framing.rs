@@ -3,7 +3,9 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 
-use crate::{Limits, ProtocolError, Utf8Bytes, Utf8Validator};
+use crate::config::Limits;
+use crate::error::ProtocolError;
+use crate::utf8::{Utf8Bytes, Utf8Validator};
 
 /// The two frame layouts the Racket original can speak (its `hybi00-framing-mode`).
 ///

@@ -11,7 +11,7 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use md5::{Digest, Md5};
 use rand::{Rng, RngExt};
 
-use crate::HandshakeError;
+use crate::error::HandshakeError;
 
 /// Length of key3, the random body the client sends after its request head.
 ///
