@@ -66,11 +66,8 @@ pub enum ProtocolError {
         /// The configured limit, in frames.
         limit: u32,
     },
-    /// A data frame arrived after the peer's close frame (§5.5.1: the close frame is the
-    /// last frame an endpoint sends).
-    DataAfterClose,
-    /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a
-    /// length-prefixed frame of a type other than 0x80 in text-only mode, …).
+    /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a length
+    /// over 64 bits, a closing frame with data in the length-prefixed mode).
     Hybi00Framing(&'static str),
 }
 
@@ -102,7 +99,6 @@ impl ProtocolError {
             | Self::ExpectedContinuation
             | Self::InvalidClosePayload
             | Self::InvalidCloseCode(_)
-            | Self::DataAfterClose
             | Self::Hybi00Framing(_) => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -142,7 +138,6 @@ impl fmt::Display for ProtocolError {
             Self::TooManyFragments { limit } => {
                 write!(f, "message split into more than {limit} frames")
             }
-            Self::DataAfterClose => f.write_str("data frame after the close frame"),
             Self::Hybi00Framing(what) => write!(f, "hybi-00 framing: {what}"),
         }
     }
@@ -319,7 +314,6 @@ mod tests {
             ProtocolError::ExpectedContinuation,
             ProtocolError::InvalidClosePayload,
             ProtocolError::InvalidCloseCode(1005),
-            ProtocolError::DataAfterClose,
             ProtocolError::Hybi00Framing("x"),
         ];
         for e in all {
