@@ -25,11 +25,18 @@ pub enum Role {
 /// | `max_frame_size` | 16 MiB | close 1009 |
 /// | `max_message_size` | 64 MiB | close 1009 |
 /// | `max_fragments` | 131 072 frames per message | close 1009 |
+/// | `max_streamed_message_size` | none (unbounded) | close 1009 |
+///
+/// The first two bound messages that are buffered. A message the caller receives as a
+/// stream ([`Connection::stream_incoming_message`](crate::Connection::stream_incoming_message))
+/// is never held whole: its frames are delivered in parts whatever their size, and only
+/// `max_streamed_message_size` (and `max_fragments`) bound it.
 ///
 /// ```
 /// use rfc6455_proto::Limits;
 /// let limits = Limits::default().max_message_size(1 << 20).max_frame_size(1 << 16);
 /// assert_eq!(limits.message_size_limit(), 1 << 20);
+/// assert_eq!(limits.streamed_message_size_limit(), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -37,6 +44,7 @@ pub struct Limits {
     pub(crate) max_frame_size: u64,
     pub(crate) max_message_size: u64,
     pub(crate) max_fragments: u32,
+    pub(crate) max_streamed_message_size: Option<u64>,
 }
 
 impl Limits {
@@ -68,6 +76,20 @@ impl Limits {
         self
     }
 
+    /// The largest message accepted when it is received as a stream, in bytes, all
+    /// fragments together; `None` for no limit. Default `None`: a streamed message is never
+    /// held whole, so whoever consumes the stream bounds what it keeps.
+    ///
+    /// ```
+    /// use rfc6455_proto::Limits;
+    /// let limits = Limits::default().max_streamed_message_size(Some(1 << 30));
+    /// assert_eq!(limits.streamed_message_size_limit(), Some(1 << 30));
+    /// ```
+    pub fn max_streamed_message_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_streamed_message_size = bytes;
+        self
+    }
+
     /// The configured frame limit.
     pub fn frame_size_limit(&self) -> u64 {
         self.max_frame_size
@@ -82,6 +104,11 @@ impl Limits {
     pub fn fragments_limit(&self) -> u32 {
         self.max_fragments
     }
+
+    /// The configured limit of streamed messages (`None`: unbounded).
+    pub fn streamed_message_size_limit(&self) -> Option<u64> {
+        self.max_streamed_message_size
+    }
 }
 
 impl Default for Limits {
@@ -90,6 +117,7 @@ impl Default for Limits {
             max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             max_fragments: Self::DEFAULT_MAX_FRAGMENTS,
+            max_streamed_message_size: None,
         }
     }
 }

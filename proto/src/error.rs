@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::close::CloseCode;
+use crate::close_code::CloseCode;
 
 /// A violation of RFC 6455 (or of a configured limit) by the peer.
 ///
@@ -66,14 +66,9 @@ pub enum ProtocolError {
         /// The configured limit, in frames.
         limit: u32,
     },
-    /// A data frame arrived after the peer's close frame (§5.5.1: the close frame is the
-    /// last frame an endpoint sends).
-    DataAfterClose,
-    /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a
-    /// length-prefixed frame of a type other than 0x80 in text-only mode, …).
+    /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a length
+    /// over 64 bits, a closing frame with data in the length-prefixed mode).
     Hybi00Framing(&'static str),
-    /// An extension could not decode a message (for example corrupt deflate data).
-    Extension(String),
 }
 
 impl ProtocolError {
@@ -92,7 +87,6 @@ impl ProtocolError {
             Self::FrameTooBig { .. }
             | Self::MessageTooBig { .. }
             | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
-            Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
             Self::ReservedBits(_)
             | Self::UnknownOpcode(_)
             | Self::InvalidLength
@@ -105,7 +99,6 @@ impl ProtocolError {
             | Self::ExpectedContinuation
             | Self::InvalidClosePayload
             | Self::InvalidCloseCode(_)
-            | Self::DataAfterClose
             | Self::Hybi00Framing(_) => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -145,9 +138,7 @@ impl fmt::Display for ProtocolError {
             Self::TooManyFragments { limit } => {
                 write!(f, "message split into more than {limit} frames")
             }
-            Self::DataAfterClose => f.write_str("data frame after the close frame"),
             Self::Hybi00Framing(what) => write!(f, "hybi-00 framing: {what}"),
-            Self::Extension(what) => write!(f, "extension: {what}"),
         }
     }
 }
@@ -323,7 +314,6 @@ mod tests {
             ProtocolError::ExpectedContinuation,
             ProtocolError::InvalidClosePayload,
             ProtocolError::InvalidCloseCode(1005),
-            ProtocolError::DataAfterClose,
             ProtocolError::Hybi00Framing("x"),
         ];
         for e in all {

@@ -30,12 +30,15 @@
 //! - [`Connection`]: the per-connection state machine (fragmentation, limits, the close
 //!   handshake, automatic pongs) and [`Assembler`]-free frame events;
 //! - [`handshake`]: the opening handshake rules of §4 as pure functions over `http` types;
-//! - [`extension`]: the extension seam (negotiation apart from the per-message transform);
+//! - [`extension`]: the `Sec-WebSocket-Extensions` header as the handshake reads it (no
+//!   extension is implemented: RSV bits always fail the connection);
 //! - [`hybi00`]: the legacy draft, handshake and framing.
 
 #![deny(unsafe_code)]
 
+mod assembler;
 mod close;
+mod close_code;
 mod config;
 mod connection;
 mod error;
@@ -44,14 +47,21 @@ mod frame;
 pub mod handshake;
 pub mod hybi00;
 pub mod mask;
+mod message;
+mod token;
 mod utf8;
+mod variant;
 
-pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
+pub use assembler::Assembler;
+pub use close::{CloseFrame, MAX_CLOSE_REASON};
+pub use close_code::CloseCode;
 pub use config::{Limits, Role};
-pub use connection::{Assembler, CloseState, Connection, DataKind, Event, Message, Variant};
+pub use connection::{CloseState, Connection, Event};
 pub use error::{HandshakeError, ProtocolError, SendError};
 pub use frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+pub use message::{DataKind, Message};
 pub use utf8::{InvalidUtf8, Utf8Bytes, Utf8Validator};
+pub use variant::Variant;
 
 #[cfg(test)]
 mod tests;

@@ -237,8 +237,6 @@ pub struct WebSocket<S = Transport> {
     /// A large payload written from its own memory: it goes after the first `at` bytes
     /// of the core's output (which end with its frame header).
     big: Option<Box<(usize, bytes::Bytes)>>,
-    /// A streamed receive is in progress: the core runs with the streaming limits.
-    streaming: bool,
     /// The read buffer was sized for a large frame (see `spare`).
     large_read: bool,
 }
@@ -277,9 +275,15 @@ where
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
+        // Streamed receives have their own message limit, fixed with the others.
+        let limits = config.limits.max_streamed_message_size(
+            config
+                .stream_message_limit
+                .or(config.limits.streamed_message_size_limit()),
+        );
         let core = match role {
-            Role::Server => Connection::server(config.limits),
-            Role::Client => Connection::client(config.limits, crate::random::seed()),
+            Role::Server => Connection::server(limits),
+            Role::Client => Connection::client(limits, crate::random::seed()),
         };
         Self::from_core(io, core, config, leftover, info)
     }
@@ -309,7 +313,6 @@ where
             own_output: 0,
             discarding: false,
             big: None,
-            streaming: false,
             large_read: false,
         }
     }
@@ -428,14 +431,6 @@ where
                     fin,
                     ..
                 })) => {
-                    if fin && self.streaming {
-                        // Back to the limits of buffered messages for the next one.
-                        self.streaming = false;
-                        self.core
-                            .set_max_message_size(self.config.limits.message_size_limit());
-                        self.core
-                            .set_max_frame_size(self.config.limits.frame_size_limit());
-                    }
                     if self.discarding {
                         // The rest of a message whose streamed reader was dropped.
                         self.discarding = !fin;
@@ -988,9 +983,7 @@ where
             // queued (`None`: a client must mask, which needs a copy). One such payload
             // at a time; more messages queued meanwhile are copied behind it, so that a
             // burst of them leaves in one write.
-            if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
-                self.core.queue_raw(&head[..n]);
-                let at = self.core.pending_output().len();
+            if let Some(at) = self.core.send_frame_header(opcode, true, len)? {
                 self.big = Some(Box::new((at, message.clone().into_bytes())));
                 self.own_output = at;
                 return Ok(());
@@ -1014,13 +1007,10 @@ where
         self.poll_write_out(cx).map_err(Error::from)
     }
 
-    /// Start a streamed receive: lift the frame limit (frames come in pieces) and apply the
-    /// streaming message limit to the next message.
+    /// Start a streamed receive: the next message comes in pieces, bounded by the streaming
+    /// message limit instead of the frame and message limits (the core reverts at its end).
     pub(crate) fn begin_streamed_receive(&mut self) {
-        self.streaming = true;
-        self.core.set_max_frame_size(u64::MAX);
-        self.core
-            .set_max_message_size(self.config.stream_message_limit.unwrap_or(u64::MAX));
+        self.core.stream_incoming_message();
     }
 
     /// The fragment size of streamed sends.

@@ -21,11 +21,11 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 
-use super::{
-    WEBSOCKET_VERSION, accept_key, header_has_token, header_tokens, is_token, single_value,
-};
+use super::accept::{WEBSOCKET_VERSION, accept_key};
+use super::headers::{header_has_token, header_tokens, single_value};
 use crate::error::HandshakeError;
 use crate::extension::{ExtensionOffer, parse_extension_list, parse_extensions};
+use crate::token::is_token;
 
 /// A builder for the client's opening handshake request (RFC 6455 §4.1).
 ///
@@ -125,9 +125,8 @@ impl ClientRequest {
         self
     }
 
-    /// The `Sec-WebSocket-Extensions` value to offer (§4.1 item 11, §9.1 grammar), for
-    /// example from [`client_offer`](crate::extension::client_offer). An empty value offers
-    /// nothing.
+    /// The `Sec-WebSocket-Extensions` value to offer (§4.1 item 11, §9.1 grammar). An empty
+    /// value offers nothing.
     ///
     /// ```
     /// use rfc6455_proto::handshake::ClientRequest;
@@ -380,9 +379,8 @@ impl ClientHandshake {
     /// | `Sec-WebSocket-Protocol`: one token (item 6) | [`InvalidHeader`](HandshakeError::InvalidHeader) |
     /// | … that was offered | [`UnrequestedSubprotocol`](HandshakeError::UnrequestedSubprotocol) |
     ///
-    /// On any error the client must fail the connection. On success, hand
-    /// [`ServerAnswer::extensions`] to
-    /// [`accept_client`](crate::extension::accept_client) to build the transforms.
+    /// On any error the client must fail the connection. On success,
+    /// [`ServerAnswer::extensions`] lists the extensions the server accepted.
     ///
     /// # Errors
     ///
@@ -536,7 +534,7 @@ impl ServerAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::check_request;
+    use crate::handshake::server::check_request;
 
     fn build(uri: &str) -> (Request<()>, ClientHandshake) {
         ClientRequest::new(uri.parse().unwrap(), [7; 16])

@@ -28,7 +28,8 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use super::{WEBSOCKET_VERSION, accept_key, header_has_token, header_tokens, single_value};
+use super::accept::{WEBSOCKET_VERSION, accept_key};
+use super::headers::{header_has_token, header_tokens, single_value};
 use crate::error::HandshakeError;
 use crate::extension::{ExtensionOffer, parse_extension_list, parse_extensions};
 
@@ -224,8 +225,7 @@ impl ClientOffer {
         &self.subprotocols
     }
 
-    /// The extensions the client offered, in its order of preference (§9.1); pass them to
-    /// [`negotiate_server`](crate::extension::negotiate_server).
+    /// The extensions the client offered, in its order of preference (§9.1).
     ///
     /// ```
     /// # use rfc6455_proto::handshake::{ClientRequest, check_request};
@@ -293,8 +293,8 @@ impl ClientOffer {
     }
 
     /// Like [`response`](Self::response), and adds `Sec-WebSocket-Extensions: extensions`
-    /// for the negotiated extensions (the first value returned by
-    /// [`negotiate_server`](crate::extension::negotiate_server)).
+    /// for the accepted extensions (elements of [`extensions`](Self::extensions), in the
+    /// order in which they apply, §9.1).
     ///
     /// # Panics
     ///
@@ -411,7 +411,7 @@ mod tests {
     use http::request::Builder;
 
     use super::*;
-    use crate::handshake::ClientRequest;
+    use crate::handshake::client::ClientRequest;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 

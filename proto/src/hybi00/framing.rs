@@ -3,7 +3,9 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 
-use crate::{Limits, ProtocolError, Utf8Bytes, Utf8Validator};
+use crate::config::Limits;
+use crate::error::ProtocolError;
+use crate::utf8::{Utf8Bytes, Utf8Validator};
 
 /// The two frame layouts the Racket original can speak (its `hybi00-framing-mode`).
 ///
@@ -28,14 +30,8 @@ pub enum FramingMode {
 }
 
 /// A frame decoded by [`Hybi00Codec::decode`].
-///
-/// ```
-/// use rfc6455_proto::hybi00::Hybi00Frame;
-/// let frame = Hybi00Frame::Text("hi".into());
-/// assert_ne!(frame, Hybi00Frame::Close);
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Hybi00Frame {
+pub(crate) enum Hybi00Frame {
     /// A whole text message (hybi-00 has no fragmentation and no binary messages).
     Text(Utf8Bytes),
     /// The peer's closing frame. hybi-00 closes carry no status and no reason. The caller
@@ -47,47 +43,8 @@ pub enum Hybi00Frame {
 /// A hybi-00 frame decoder and encoder, bounded by
 /// [`Limits::message_size_limit`](crate::Limits::message_size_limit).
 ///
-/// # Decoding rules
-///
-/// [`FramingMode::Old`], following the draft's reading algorithm (§4.2 and §5.3):
-///
-/// | bytes | result |
-/// |---|---|
-/// | `0x00`, UTF-8, `0xFF` | [`Hybi00Frame::Text`] |
-/// | `0xFF 0x00` | [`Hybi00Frame::Close`] |
-/// | `0xFF` then any other byte | [`ProtocolError::Hybi00Framing`] (see below) |
-/// | `0x01`–`0x7F`, bytes, `0xFF` | discarded (draft: "discard the data") |
-/// | `0x80`–`0xFE`, base-128 length, that many bytes | discarded (draft: "discard the read bytes") |
-///
-/// The length after a type byte with its high bit set is big-endian base 128: each byte
-/// gives 7 bits, and a set high bit means another byte follows. A length of more than ten
-/// bytes (more than 64 bits) is a [`ProtocolError::Hybi00Framing`].
-///
-/// A `0xFF` type byte followed by a non-zero byte fails the connection. The draft's reading
-/// algorithm would read a length there and discard the frame unless the length is 0, but no
-/// sender that follows the draft ever writes one (`0xFF` is only ever the closing frame, and
-/// only as `0xFF 0x00`), and some implementations (the Racket original among them) treat any
-/// `0xFF` as a close. Failing keeps the two readings from ever disagreeing silently.
-///
-/// [`FramingMode::New`]: a type byte and an 8-byte big-endian length, then the data.
-///
-/// | type | result |
-/// |---|---|
-/// | `0xFF` | [`Hybi00Frame::Text`] |
-/// | `0x00`, length 0 | [`Hybi00Frame::Close`] |
-/// | `0x00`, length > 0 | [`ProtocolError::Hybi00Framing`] |
-/// | any other | discarded |
-///
-/// # Limits
-///
-/// Every frame, kept or discarded, must be at most the message limit: otherwise decoding
-/// fails with [`ProtocolError::MessageTooBig`]. A declared length (a base-128 length, or the
-/// 64-bit length of the new mode) is checked before any of its data is read, so a frame
-/// claiming 2<sup>63</sup> bytes fails at once. An unterminated `0x00` frame fails as soon as
-/// more than the limit of its data has arrived. Discarded frames are dropped from the buffer
-/// as they arrive, never held. Text is checked for UTF-8 as it arrives and fails at the first
-/// invalid byte ([`ProtocolError::InvalidUtf8`]); the draft's advice to replace invalid UTF-8
-/// with U+FFFD is not followed.
+/// The wire rules it follows are in the [module documentation](super) of `hybi00`
+/// (*Framing*).
 ///
 /// # Buffer management
 ///
@@ -97,22 +54,8 @@ pub enum Hybi00Frame {
 /// and the codec remembers how far it has scanned. Each byte is scanned once: decoding is
 /// O(n) in the bytes received, however they are split. A text payload is handed out without
 /// copying. After an error the codec's state is unspecified: fail the connection.
-///
-/// ```
-/// use bytes::BytesMut;
-/// use rfc6455_proto::Limits;
-/// use rfc6455_proto::hybi00::{FramingMode, Hybi00Codec, Hybi00Frame};
-///
-/// let mut codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
-/// let mut buf = BytesMut::from(&b"\x00hel"[..]);
-/// assert_eq!(codec.decode(&mut buf), Ok(None)); // needs more bytes
-/// buf.extend_from_slice(b"lo\xff\xff\x00");
-/// assert_eq!(codec.decode(&mut buf), Ok(Some(Hybi00Frame::Text("hello".into()))));
-/// assert_eq!(codec.decode(&mut buf), Ok(Some(Hybi00Frame::Close)));
-/// assert!(buf.is_empty());
-/// ```
 #[derive(Debug, Clone)]
-pub struct Hybi00Codec {
+pub(crate) struct Hybi00Codec {
     mode: FramingMode,
     /// The largest frame payload accepted, in bytes.
     limit: u64,
@@ -162,13 +105,7 @@ const MAX_LENGTH_GROUPS: u8 = 10;
 
 impl Hybi00Codec {
     /// A codec for `mode`, accepting frames of at most `limits.message_size_limit()` bytes.
-    ///
-    /// ```
-    /// use rfc6455_proto::{Limits, hybi00::{FramingMode, Hybi00Codec}};
-    /// let codec = Hybi00Codec::new(FramingMode::New, Limits::default().max_message_size(1024));
-    /// assert_eq!(codec.mode(), FramingMode::New);
-    /// ```
-    pub fn new(mode: FramingMode, limits: Limits) -> Self {
+    pub(crate) fn new(mode: FramingMode, limits: Limits) -> Self {
         Self {
             mode,
             limit: limits.message_size_limit(),
@@ -176,29 +113,10 @@ impl Hybi00Codec {
         }
     }
 
-    /// The framing mode this codec speaks.
-    ///
-    /// ```
-    /// use rfc6455_proto::{Limits, hybi00::{FramingMode, Hybi00Codec}};
-    /// let codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
-    /// assert_eq!(codec.mode(), FramingMode::Old);
-    /// ```
-    pub fn mode(&self) -> FramingMode {
-        self.mode
-    }
-
     /// Whether the codec is in the middle of a frame. If the peer's stream ends while this is
     /// true, or while the buffer is not empty, the connection ended mid-frame.
-    ///
-    /// ```
-    /// use bytes::BytesMut;
-    /// use rfc6455_proto::{Limits, hybi00::{FramingMode, Hybi00Codec}};
-    /// let mut codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
-    /// let mut buf = BytesMut::from(&b"\x00partial"[..]);
-    /// codec.decode(&mut buf).unwrap();
-    /// assert!(codec.is_mid_frame());
-    /// ```
-    pub fn is_mid_frame(&self) -> bool {
+    #[cfg(test)]
+    fn is_mid_frame(&self) -> bool {
         !matches!(self.state, State::Idle)
     }
 
@@ -220,15 +138,10 @@ impl Hybi00Codec {
     ///
     /// If the caller removed bytes from `buf` that a previous call left in it (a partial
     /// frame); see "Buffer management" above. Nothing the peer sends can cause a panic.
-    ///
-    /// ```
-    /// use bytes::BytesMut;
-    /// use rfc6455_proto::{Limits, ProtocolError, hybi00::{FramingMode, Hybi00Codec}};
-    /// let mut codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
-    /// let mut buf = BytesMut::from(&b"\x00\xc3\x28"[..]);
-    /// assert_eq!(codec.decode(&mut buf), Err(ProtocolError::InvalidUtf8));
-    /// ```
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Hybi00Frame>, ProtocolError> {
+    pub(crate) fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Hybi00Frame>, ProtocolError> {
         let limit = self.limit;
         let too_big = || ProtocolError::MessageTooBig { limit };
         loop {
@@ -411,16 +324,7 @@ impl Hybi00Codec {
     /// Old mode writes `0x00`, the UTF-8 bytes, `0xFF` (UTF-8 never contains `0xFF`, so the
     /// text cannot end the frame early); new mode writes `0xFF`, the 64-bit big-endian length,
     /// the bytes. Whole messages only: hybi-00 has no fragmentation.
-    ///
-    /// ```
-    /// use bytes::BytesMut;
-    /// use rfc6455_proto::{Limits, hybi00::{FramingMode, Hybi00Codec}};
-    /// let codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
-    /// let mut out = BytesMut::new();
-    /// codec.encode_text("hi", &mut out);
-    /// assert_eq!(&out[..], b"\x00hi\xff");
-    /// ```
-    pub fn encode_text(&self, text: &str, out: &mut BytesMut) {
+    pub(crate) fn encode_text(&self, text: &str, out: &mut BytesMut) {
         match self.mode {
             FramingMode::Old => {
                 out.reserve(text.len() + 2);
@@ -439,15 +343,7 @@ impl Hybi00Codec {
 
     /// Append the closing frame to `out`: `0xFF 0x00` in old mode, type `0x00` with length 0
     /// in new mode.
-    ///
-    /// ```
-    /// use bytes::BytesMut;
-    /// use rfc6455_proto::{Limits, hybi00::{FramingMode, Hybi00Codec}};
-    /// let mut out = BytesMut::new();
-    /// Hybi00Codec::new(FramingMode::Old, Limits::default()).encode_close(&mut out);
-    /// assert_eq!(&out[..], b"\xff\x00");
-    /// ```
-    pub fn encode_close(&self, out: &mut BytesMut) {
+    pub(crate) fn encode_close(&self, out: &mut BytesMut) {
         match self.mode {
             FramingMode::Old => out.put_slice(&[0xFF, 0x00]),
             FramingMode::New => {
@@ -508,6 +404,34 @@ mod tests {
 
     fn text(s: &str) -> Hybi00Frame {
         Hybi00Frame::Text(s.into())
+    }
+
+    #[test]
+    fn decode_encode_basics() {
+        let mut codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
+        assert_eq!(codec.mode, FramingMode::Old);
+        let mut buf = BytesMut::from(&b"\x00hel"[..]);
+        assert_eq!(codec.decode(&mut buf), Ok(None), "needs more bytes");
+        assert!(codec.is_mid_frame());
+        buf.extend_from_slice(b"lo\xff\xff\x00");
+        assert_eq!(codec.decode(&mut buf), Ok(Some(text("hello"))));
+        assert_eq!(codec.decode(&mut buf), Ok(Some(Hybi00Frame::Close)));
+        assert!(buf.is_empty());
+        assert_ne!(text("hi"), Hybi00Frame::Close);
+
+        let mut buf = BytesMut::from(&b"\x00\xc3\x28"[..]);
+        let mut codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
+        assert_eq!(codec.decode(&mut buf), Err(ProtocolError::InvalidUtf8));
+
+        let codec = Hybi00Codec::new(FramingMode::New, Limits::default().max_message_size(1024));
+        assert_eq!(codec.mode, FramingMode::New);
+        let codec = Hybi00Codec::new(FramingMode::Old, Limits::default());
+        let mut out = BytesMut::new();
+        codec.encode_text("hi", &mut out);
+        assert_eq!(&out[..], b"\x00hi\xff");
+        let mut out = BytesMut::new();
+        codec.encode_close(&mut out);
+        assert_eq!(&out[..], b"\xff\x00");
     }
 
     const MESSAGES: [&str; 4] = [

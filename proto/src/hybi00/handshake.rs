@@ -2,7 +2,8 @@
 //!
 //! The rules are those of draft-ietf-hybi-thewebsocketprotocol-00 §4.1 (client) and §5.1–5.2
 //! (server). The server side is [`check_request`] → [`Hybi00Offer`] → [`Hybi00Offer::response`]
-//! and [`Hybi00Offer::answer`]; the client side is [`client_request`] →
+//! and [`Connection::hybi00_server`](crate::Connection::hybi00_server), which queues
+//! [`Hybi00Offer::answer`]; the client side is [`client_request`] →
 //! [`Hybi00ClientHandshake::check_response`].
 
 use http::header::{CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, ORIGIN, UPGRADE};
@@ -10,7 +11,7 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use md5::{Digest, Md5};
 use rand::{Rng, RngExt};
 
-use crate::HandshakeError;
+use crate::error::HandshakeError;
 
 /// Length of key3, the random body the client sends after its request head.
 ///
@@ -72,7 +73,9 @@ pub fn is_hybi00_request(req: &Request<()>) -> bool {
 /// overflowing.
 ///
 /// The request's 8-byte body (key3) is not part of the head: the I/O layer reads it from the
-/// stream after the head and passes it to [`Hybi00Offer::answer`].
+/// stream after the head and passes it to
+/// [`Connection::hybi00_server`](crate::Connection::hybi00_server) (or
+/// [`Hybi00Offer::answer`]).
 ///
 /// # Errors
 ///
@@ -160,7 +163,8 @@ pub fn check_request(req: &Request<()>) -> Result<Hybi00Offer, HandshakeError> {
 /// An accepted hybi-00 request: what the server needs to answer it.
 ///
 /// Made by [`check_request`]. The server answers with [`response`](Self::response) (the 101
-/// head) followed by [`answer`](Self::answer) (16 bytes computed from key3).
+/// head) followed by [`answer`](Self::answer) (16 bytes computed from key3), which
+/// [`Connection::hybi00_server`](crate::Connection::hybi00_server) queues ahead of any frame.
 ///
 /// ```
 /// # use rfc6455_proto::hybi00::check_request;

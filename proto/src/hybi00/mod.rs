@@ -32,7 +32,8 @@
 //!   8 bytes of key3 ─────────────────────────────▶  (read from the upgraded stream)
 //!                                           ◀────── 101 WebSocket Protocol Handshake
 //!                                                   (Hybi00Offer::response)
-//!                                           ◀────── 16 bytes: Hybi00Offer::answer(key3)
+//!                                           ◀────── 16 bytes: Hybi00Offer::answer(key3),
+//!                                                   queued first by Connection::hybi00_server
 //!   Hybi00ClientHandshake::check_response
 //! ```
 //!
@@ -43,15 +44,64 @@
 //! # Strictness
 //!
 //! The draft asks user agents to replace invalid UTF-8 with U+FFFD; this crate fails the
-//! connection ([`ProtocolError::InvalidUtf8`](crate::ProtocolError::InvalidUtf8)) instead, as
-//! RFC 6455 does. Every frame, kept or discarded, is bounded by
-//! [`Limits::message_size_limit`](crate::Limits::message_size_limit). See [`Hybi00Codec`] for
-//! the exact decoding rules.
+//! connection ([`ProtocolError::InvalidUtf8`]) instead, as RFC 6455 does. Every frame, kept
+//! or discarded, is bounded by
+//! [`Limits::message_size_limit`](crate::Limits::message_size_limit). The exact rules follow.
+//!
+//! # Framing
+//!
+//! How [`Connection::hybi00`](crate::Connection::hybi00) reads frames.
+//!
+//! [`FramingMode::Old`], following the draft's reading algorithm (§4.2 and §5.3):
+//!
+//! | bytes | result |
+//! |---|---|
+//! | `0x00`, UTF-8, `0xFF` | a text message (`Event::Data`) |
+//! | `0xFF 0x00` | the close (`Event::Close(None)`) |
+//! | `0xFF` then any other byte | [`ProtocolError::Hybi00Framing`] (see below) |
+//! | `0x01`–`0x7F`, bytes, `0xFF` | discarded (draft: "discard the data") |
+//! | `0x80`–`0xFE`, base-128 length, that many bytes | discarded (draft: "discard the read bytes") |
+//!
+//! The length after a type byte with its high bit set is big-endian base 128: each byte
+//! gives 7 bits, and a set high bit means another byte follows. A length of more than ten
+//! bytes (more than 64 bits) is a [`ProtocolError::Hybi00Framing`].
+//!
+//! A `0xFF` type byte followed by a non-zero byte fails the connection. The draft's reading
+//! algorithm would read a length there and discard the frame unless the length is 0, but no
+//! sender that follows the draft ever writes one (`0xFF` is only ever the closing frame, and
+//! only as `0xFF 0x00`), and some implementations (the Racket original among them) treat any
+//! `0xFF` as a close. Failing keeps the two readings from ever disagreeing silently.
+//!
+//! [`FramingMode::New`]: a type byte and an 8-byte big-endian length, then the data.
+//!
+//! | type | result |
+//! |---|---|
+//! | `0xFF` | a text message (`Event::Data`) |
+//! | `0x00`, length 0 | the close (`Event::Close(None)`) |
+//! | `0x00`, length > 0 | [`ProtocolError::Hybi00Framing`] |
+//! | any other | discarded |
+//!
+//! ## Limits
+//!
+//! Every frame, kept or discarded, must be at most the message limit
+//! ([`Limits::message_size_limit`](crate::Limits::message_size_limit)): otherwise decoding
+//! fails with [`ProtocolError::MessageTooBig`]. A declared length (a base-128 length, or
+//! the 64-bit length of the new mode) is checked before any of its data is read, so a frame
+//! claiming 2<sup>63</sup> bytes fails at once. An unterminated `0x00` frame fails as soon as
+//! more than the limit of its data has arrived. Discarded frames are dropped from the buffer
+//! as they arrive, never held. Text is checked for UTF-8 as it arrives and fails at the first
+//! invalid byte ([`ProtocolError::InvalidUtf8`]); the draft's advice to replace invalid
+//! UTF-8 with U+FFFD is not followed.
+//!
+//! [`ProtocolError::Hybi00Framing`]: crate::ProtocolError::Hybi00Framing
+//! [`ProtocolError::MessageTooBig`]: crate::ProtocolError::MessageTooBig
+//! [`ProtocolError::InvalidUtf8`]: crate::ProtocolError::InvalidUtf8
 
 mod framing;
 mod handshake;
 
-pub use framing::{FramingMode, Hybi00Codec, Hybi00Frame};
+pub use framing::FramingMode;
+pub(crate) use framing::{Hybi00Codec, Hybi00Frame};
 pub use handshake::{
     ANSWER_LEN, Hybi00ClientHandshake, Hybi00Offer, KEY3_LEN, check_request, client_request,
     is_hybi00_request,

@@ -102,10 +102,22 @@ mod s5_2_base_framing {
     }
 
     #[test]
-    fn negotiated_rsv_bits_are_accepted() {
-        let mut s = server();
-        s.allow_rsv_bits(0b100);
-        assert_eq!(feed(&mut s, &client_frame(0xC2, b"x")).unwrap().len(), 1);
+    fn reserved_bits_fail_on_every_frame_type_with_1002() {
+        // RSV1 on a binary frame: what permessage-deflate would set, never negotiated here.
+        failed_with(
+            &mut server(),
+            &client_frame(0xC2, b"x"),
+            ProtocolError::ReservedBits(0b100),
+        );
+        // On a continuation frame of an open message, and on a control frame.
+        let mut bytes = client_frame(0x01, b"a");
+        bytes.extend(client_frame(0xC0, b"b"));
+        failed_with(&mut server(), &bytes, ProtocolError::ReservedBits(0b100));
+        failed_with(
+            &mut server(),
+            &client_frame(0x99, b""),
+            ProtocolError::ReservedBits(0b001),
+        );
     }
 
     #[test]
@@ -464,6 +476,8 @@ mod s8_1_utf8 {
 
 mod s10_4_limits {
     use super::*;
+    use crate::Role;
+    use crate::hybi00::FramingMode;
 
     #[test]
     fn frame_over_the_limit_fails_before_its_payload_arrives() {
@@ -499,6 +513,100 @@ mod s10_4_limits {
         bytes.extend(client_frame(0x00, b"c"));
         bytes.extend(client_frame(0x80, b"d"));
         failed_with(&mut s, &bytes, ProtocolError::TooManyFragments { limit: 3 });
+    }
+
+    #[test]
+    fn a_streamed_message_has_its_own_budget_and_no_frame_limit() {
+        let limits = Limits::default()
+            .max_frame_size(10)
+            .max_message_size(10)
+            .max_streamed_message_size(Some(100));
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x02, &[1; 60]);
+        bytes.extend(client_frame(0x80, &[2; 40]));
+        let events = feed(&mut s, &bytes).unwrap();
+        let total: usize = events
+            .iter()
+            .map(|e| match e {
+                Event::Data { payload, .. } => payload.len(),
+                other => panic!("{other:?}"),
+            })
+            .sum();
+        assert_eq!(total, 100);
+        assert!(matches!(events.last(), Some(Event::Data { fin: true, .. })));
+
+        // Past the budget, counting the whole message.
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x02, &[1; 60]);
+        bytes.extend(client_frame(0x80, &[2; 41]));
+        failed_with(&mut s, &bytes, ProtocolError::MessageTooBig { limit: 100 });
+    }
+
+    #[test]
+    fn a_streamed_message_is_unbounded_by_default() {
+        let mut s = Connection::server(Limits::default());
+        s.stream_incoming_message();
+        // The header of a 2^40-byte frame is accepted; its payload comes in parts.
+        let mut header = vec![0x82, 0xFF, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        header.extend_from_slice(&[9; 1000]);
+        let events = feed(&mut s, &header).unwrap();
+        assert!(matches!(
+            &events[..],
+            [Event::Data { payload, first: true, fin: false, .. }] if payload.len() == 1000
+        ));
+    }
+
+    #[test]
+    fn the_buffered_limits_return_after_the_streamed_message() {
+        let limits = Limits::default().max_frame_size(10).max_message_size(10);
+        let mut s = Connection::server(limits);
+        s.stream_incoming_message();
+        let mut bytes = client_frame(0x82, &[1; 50]);
+        bytes.extend(client_frame(0x82, &[2; 11]));
+        let mut buf = BytesMut::from(&bytes[..]);
+        let Some(Event::Data { fin: true, .. }) = s.poll_event(&mut buf, false).unwrap() else {
+            panic!("expected the whole streamed message")
+        };
+        assert_eq!(
+            s.poll_event(&mut buf, false),
+            Err(ProtocolError::FrameTooBig { limit: 10 })
+        );
+    }
+
+    #[test]
+    fn streaming_applies_to_the_message_already_begun() {
+        let limits = Limits::default().max_message_size(10);
+        let mut s = Connection::server(limits);
+        let first = client_frame(0x02, &[1; 8]);
+        let mut buf = BytesMut::from(&first[..]);
+        assert!(s.poll_event(&mut buf, false).unwrap().is_some());
+        assert!(s.is_receiving_message());
+        s.stream_incoming_message();
+        buf.extend_from_slice(&client_frame(0x80, &[2; 8]));
+        let Some(Event::Data {
+            first: false,
+            fin: true,
+            ..
+        }) = s.poll_event(&mut buf, false).unwrap()
+        else {
+            panic!("expected the rest of the message")
+        };
+    }
+
+    #[test]
+    fn streaming_has_no_effect_on_hybi00() {
+        let limits = Limits::default().max_message_size(10);
+        let mut s = Connection::hybi00(Role::Server, FramingMode::Old, limits);
+        s.stream_incoming_message();
+        let mut bytes = vec![0x00];
+        bytes.extend_from_slice(&[b'a'; 11]);
+        bytes.push(0xFF);
+        assert_eq!(
+            feed(&mut s, &bytes),
+            Err(ProtocolError::MessageTooBig { limit: 10 })
+        );
     }
 
     #[test]
@@ -548,15 +656,38 @@ mod s5_7_examples_end_to_end {
     }
 
     #[test]
-    fn data_frame_header_for_vectored_writes() {
+    fn frame_header_for_vectored_writes() {
         let mut s = server();
-        let (head, n) = s
-            .data_frame_header(OpCode::Binary, true, 65_536)
+        s.send_text("before").unwrap();
+        let before = s.pending_output().len();
+        let at = s
+            .send_frame_header(OpCode::Binary, true, 65_536)
             .unwrap()
             .unwrap();
-        assert_eq!(&head[..n], &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(at, s.pending_output().len());
+        assert_eq!(
+            &s.pending_output()[before..at],
+            &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
+        assert!(
+            !s.is_sending_message(),
+            "the frame had FIN: the message is done"
+        );
         let mut c = Connection::client(Limits::default(), [0; 32]);
-        assert_eq!(c.data_frame_header(OpCode::Binary, true, 1).unwrap(), None);
+        assert_eq!(c.send_frame_header(OpCode::Binary, true, 1).unwrap(), None);
+        assert!(!c.has_output(), "nothing queued on a client");
+    }
+
+    #[test]
+    fn frame_header_follows_the_send_rules() {
+        let mut s = server();
+        s.send_fragment(Some(DataKind::Text), b"a", false).unwrap();
+        let queued = s.pending_output().len();
+        assert_eq!(
+            s.send_frame_header(OpCode::Binary, true, 1 << 20),
+            Err(SendError::MessageInProgress)
+        );
+        assert_eq!(s.pending_output().len(), queued, "nothing queued on error");
     }
 }
 
@@ -631,6 +762,30 @@ mod hybi00_variant {
         assert_eq!(server.pending_output(), &[0xFF, 0x00]);
         assert_eq!(server.close_state(), CloseState::Closed);
         assert_eq!(client.send_text("late"), Err(SendError::Closed));
+    }
+
+    #[test]
+    fn server_queues_the_handshake_answer_before_any_frame() {
+        let request = http::Request::get("/demo")
+            .header("Host", "example.com")
+            .header("Upgrade", "WebSocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key1", "4 @1  46546xW%0l 1 5")
+            .header("Sec-WebSocket-Key2", "12998 5 Y3 1  .P00")
+            .body(())
+            .unwrap();
+        let offer = crate::hybi00::check_request(&request).unwrap();
+        for mode in [FramingMode::Old, FramingMode::New] {
+            let mut server =
+                Connection::hybi00_server(&offer, b"^n:ds[4U", mode, Limits::default());
+            assert_eq!(server.variant(), Variant::Hybi00);
+            assert_eq!(server.role(), Role::Server);
+            assert_eq!(server.pending_output(), b"8jKS'y:G*Co,Wxa-");
+            let (mut client, _) = pair(mode);
+            client.send_text("hi").unwrap();
+            let events = feed(&mut server, &client.take_output()).unwrap();
+            assert_eq!(events.len(), 1, "{events:?}");
+        }
     }
 
     #[test]

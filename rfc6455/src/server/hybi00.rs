@@ -10,8 +10,8 @@ use std::future::Future;
 
 use bytes::BytesMut;
 use http::{Request, Response};
+use rfc6455_proto::Connection;
 use rfc6455_proto::hybi00::{FramingMode, Hybi00Offer, KEY3_LEN};
-use rfc6455_proto::{Connection, Role};
 use tokio::io::AsyncReadExt;
 
 use super::listener::{ConnContext, Hooked, Runner};
@@ -66,8 +66,7 @@ where
             }
             let mut key3 = [0u8; KEY3_LEN];
             key3.copy_from_slice(&leftover.split_to(KEY3_LEN));
-            let mut core = Connection::hybi00(Role::Server, mode, config.limits);
-            core.queue_raw(&offer.answer(&key3));
+            let core = Connection::hybi00_server(&offer, &key3, mode, config.limits);
             let mut ws =
                 WebSocket::from_core(io, core, config, BytesMut::from(&leftover[..]), info);
             ws.set_stop_signal(stop);

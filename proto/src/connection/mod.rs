@@ -1,0 +1,229 @@
+//! The per-connection state machine of RFC 6455: bytes in, events and bytes out.
+//!
+//! # Driving a connection
+//!
+//! 1. Append bytes read from the socket to a `BytesMut` and call
+//!    [`Connection::poll_event`] until it returns `Ok(None)` (it needs more bytes).
+//! 2. After every call that can queue output ([`poll_event`](Connection::poll_event) and
+//!    every `send_*`), write [`Connection::pending_output`] to the socket and report what
+//!    was written with [`Connection::consume_output`].
+//! 3. When [`Connection::poll_event`] returns `Err`, the connection has failed (§7.1.7): a
+//!    close frame with the error's code is queued; write it, then close the socket.
+//! 4. When [`Connection::close_state`] is [`CloseState::Closed`], the closing handshake is
+//!    complete. A server closes TCP at once (§7.1.1); a client waits (bounded) for the
+//!    server to close it — [`Connection::should_close_tcp`] says which applies.
+//!
+//! # Layout
+//!
+//! The state is one value per independent axis (see `state.rs`): the close progress
+//! ([`CloseState`], with its diagram), the read side (header or payload of the current
+//! frame), the incoming message and its delivery (buffered or streamed), and the send side
+//! (is a fragmented message open?). The RFC 6455 read path (`read.rs`), the send path
+//! (`send.rs`) and the hybi-00 branch (`hybi00.rs`) each add their methods to
+//! [`Connection`]; the struct, its constructors, its queries and the output queue are here.
+
+mod event;
+mod hybi00;
+mod read;
+mod send;
+mod state;
+
+use bytes::BytesMut;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+pub use self::event::Event;
+pub use self::state::CloseState;
+use self::state::{Delivery, IncomingMessage, ReadState};
+use crate::close::CloseFrame;
+use crate::config::{Limits, Role};
+use crate::hybi00::Hybi00Codec;
+use crate::message::DataKind;
+use crate::utf8::Utf8Validator;
+use crate::variant::Variant;
+
+/// A WebSocket connection's protocol state, with no I/O.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use rfc6455_proto::{Connection, DataKind, Event, Limits};
+///
+/// let mut server = Connection::server(Limits::default());
+/// // RFC 6455 §5.7: a masked "Hello" from a client.
+/// let mut buf = BytesMut::from(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58][..]);
+/// match server.poll_event(&mut buf, false).unwrap() {
+///     Some(Event::Data { kind: DataKind::Text, payload, fin: true, .. }) => assert_eq!(&payload[..], b"Hello"),
+///     other => panic!("{other:?}"),
+/// }
+/// server.send_text("Hi").unwrap();
+/// assert_eq!(server.pending_output(), &[0x81, 0x02, b'H', b'i']);
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    limits: Limits,
+    read: ReadState,
+    incoming: Option<IncomingMessage>,
+    delivery: Delivery,
+    utf8: Utf8Validator,
+    close: CloseState,
+    /// Whether the peer's close frame arrived before ours was sent.
+    peer_closed_first: Option<bool>,
+    peer_close: Option<CloseFrame>,
+    /// The type of the fragmented message this end is sending, if one is open.
+    outgoing: Option<DataKind>,
+    out: BytesMut,
+    rng: Option<Box<StdRng>>,
+    /// The hybi-00 codec, when this connection speaks the legacy draft.
+    hybi00: Option<Box<Hybi00Codec>>,
+}
+
+impl Connection {
+    /// The server end of a connection. Servers never mask (§5.1).
+    ///
+    /// ```
+    /// let conn = rfc6455_proto::Connection::server(Default::default());
+    /// assert_eq!(conn.role(), rfc6455_proto::Role::Server);
+    /// ```
+    pub fn server(limits: Limits) -> Self {
+        Self::new(Role::Server, limits, None)
+    }
+
+    /// The client end of a connection. Every frame a client sends is masked with a fresh
+    /// key (§5.3); keys are drawn from a ChaCha-based CSPRNG seeded with `mask_seed`, which
+    /// the caller MUST take from a strong entropy source (the OS) — this crate reads none.
+    ///
+    /// ```
+    /// let conn = rfc6455_proto::Connection::client(Default::default(), [7; 32]);
+    /// assert_eq!(conn.role(), rfc6455_proto::Role::Client);
+    /// ```
+    pub fn client(limits: Limits, mask_seed: [u8; 32]) -> Self {
+        Self::new(
+            Role::Client,
+            limits,
+            Some(Box::new(StdRng::from_seed(mask_seed))),
+        )
+    }
+
+    fn new(role: Role, limits: Limits, rng: Option<Box<StdRng>>) -> Self {
+        Self {
+            role,
+            limits,
+            read: ReadState::Header,
+            incoming: None,
+            delivery: Delivery::Buffered,
+            utf8: Utf8Validator::new(),
+            close: CloseState::Open,
+            peer_closed_first: None,
+            peer_close: None,
+            outgoing: None,
+            out: BytesMut::new(),
+            rng,
+            hybi00: None,
+        }
+    }
+
+    /// The protocol this connection speaks.
+    pub fn variant(&self) -> Variant {
+        if self.hybi00.is_some() {
+            Variant::Hybi00
+        } else {
+            Variant::Rfc6455
+        }
+    }
+
+    /// This end's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The limits in force, as given when the connection was made.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Progress of the closing handshake.
+    pub fn close_state(&self) -> CloseState {
+        self.close
+    }
+
+    /// The peer's close frame, once received (`None` inside: it had no status code).
+    ///
+    /// ```
+    /// let conn = rfc6455_proto::Connection::server(Default::default());
+    /// assert!(conn.peer_close().is_none());
+    /// ```
+    pub fn peer_close(&self) -> Option<Option<&CloseFrame>> {
+        self.peer_closed_first.map(|_| self.peer_close.as_ref())
+    }
+
+    /// Whether the peer started the closing handshake (`Some(true)`), this end did
+    /// (`Some(false)`), or it has not completed (`None`).
+    pub fn peer_closed_first(&self) -> Option<bool> {
+        self.peer_closed_first
+    }
+
+    /// Whether a fragmented message this end is *receiving* is in progress.
+    pub fn is_receiving_message(&self) -> bool {
+        self.incoming.is_some()
+    }
+
+    /// Whether a fragmented message this end is *sending* is open.
+    pub fn is_sending_message(&self) -> bool {
+        self.outgoing.is_some()
+    }
+
+    /// Whether the caller should close the TCP connection once the pending output is
+    /// written: after a failure, or after the closing handshake on the server (§7.1.1: "the
+    /// underlying TCP connection, in most normal cases, SHOULD be closed first by the
+    /// server"). A client whose handshake is `Closed` should instead wait a bounded time
+    /// for the server to close, then close itself.
+    ///
+    /// ```
+    /// let conn = rfc6455_proto::Connection::server(Default::default());
+    /// assert!(!conn.should_close_tcp());
+    /// ```
+    pub fn should_close_tcp(&self) -> bool {
+        match self.close {
+            CloseState::Failed => true,
+            CloseState::Closed => self.role == Role::Server,
+            CloseState::Open | CloseState::CloseSent => false,
+        }
+    }
+
+    /// The bytes queued for the peer, oldest first.
+    pub fn pending_output(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Whether bytes are queued for the peer.
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Report that the first `n` bytes of [`pending_output`](Self::pending_output) were
+    /// written.
+    ///
+    /// # Panics
+    /// If `n` exceeds the pending length (a caller bug, never caused by the peer).
+    pub fn consume_output(&mut self, n: usize) {
+        let _ = self.out.split_to(n);
+        if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
+            // Give back a buffer that a large message grew, so idle connections stay small.
+            self.out = BytesMut::new();
+        }
+    }
+
+    /// Give back the output buffer's memory if nothing is queued (for connections that
+    /// go idle: they then hold no output buffer).
+    pub fn shrink_output(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = BytesMut::new();
+        }
+    }
+
+    /// Take all queued output as one buffer (for a writer that owns what it writes).
+    pub fn take_output(&mut self) -> BytesMut {
+        self.out.split()
+    }
+}
