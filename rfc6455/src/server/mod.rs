@@ -13,26 +13,48 @@
 //! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body. A refused
 //! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
 
+//!
+//! # Layout
+//!
+//! One way through, each module using only those below it:
+//!
+//! ```text
+//! serve / serve_with / serve_mapped ─▶ listener ─┬─▶ direct (fast-path request head)
+//!                                                ├─▶ endpoint ─▶ accept ─▶ hook, hybi00
+//!                                                └─▶ registry (tasks, ServerHandle)
+//! MapperService (mapper) ─▶ endpoint;  upgrade ─▶ accept
+//! ```
+//!
+//! `options` holds [`ServerOptions`]; `settings` what a running server keeps of them, read
+//! once and shared.
+
+mod accept;
 mod direct;
+mod endpoint;
 mod fallback;
 mod hook;
 mod hybi00;
 mod listener;
 mod mapper;
+mod options;
+mod registry;
+mod settings;
 mod static_files;
 mod upgrade;
 
 pub use hook::{Handshake, Rejection};
-pub use listener::{ServerHandle, ServerOptions};
 pub use mapper::{
     MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, ServiceMapper,
 };
+pub use options::ServerOptions;
+pub use registry::ServerHandle;
 pub use static_files::StaticFiles;
 pub use upgrade::{UpgradeFuture, upgrade};
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+
+use endpoint::App;
 
 use crate::socket::WebSocket;
 
@@ -110,8 +132,7 @@ where
     H: Fn(WebSocket, St) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let app = Arc::new(listener::App::new(hook, handler));
-    listener::start(options, app).await
+    listener::start(options, Box::new(App::new(hook, handler))).await
 }
 
 /// Serve WebSockets routed by URL path and subprotocol (the original's `ws-serve*`): each
@@ -153,5 +174,5 @@ pub async fn serve_mapped<St>(
 where
     St: Send + 'static,
 {
-    listener::start(options, Arc::new(mapper)).await
+    listener::start(options, Box::new(mapper)).await
 }
