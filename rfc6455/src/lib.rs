@@ -27,6 +27,10 @@
 //! pick a subprotocol or refuse, and hands a per-connection state to the handler.
 //! [`upgrade`] accepts a WebSocket inside an existing hyper or axum application.
 //!
+//! The server speaks RFC 6455 only unless told otherwise: [`ServerOptions::hybi00`] turns
+//! on the legacy hybi-00 draft (draft-76) on the same port, for clients that speak nothing
+//! else.
+//!
 //! # Routing by path and subprotocol, and a page on the same port
 //!
 //! A [`ServiceMapper`] is an ordered table of path patterns, each with handlers chosen by

@@ -25,7 +25,7 @@ use crate::config::Config;
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB (answered with 431 beyond) |
 /// | [`stop_timeout`](Self::stop_timeout) | 5 s for connections to close on `stop` |
 /// | [`config`](Self::config) | [`Config::default`]: limits, idle timeout 300 s, … |
-/// | [`hybi00`](Self::hybi00) | on: hybi-00 upgrades are accepted beside RFC 6455 |
+/// | [`hybi00`](Self::hybi00) | off: only RFC 6455 upgrades are accepted |
 /// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
 /// | [`tls`](Self::tls) | none: plain `ws://` (TLS needs the `tls` feature, on by default) |
 ///
@@ -64,7 +64,7 @@ impl Default for ServerOptions {
             stop_timeout: Duration::from_secs(5),
             config: Config::default(),
             fallback: None,
-            hybi00: Some(FramingMode::Old),
+            hybi00: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -107,13 +107,16 @@ impl ServerOptions {
     }
 
     /// Whether to accept upgrades in the legacy hybi-00 draft (draft-76) beside RFC 6455,
-    /// on the same port, as the original does. Default `true`.
+    /// on the same port, as the original does. Default `false`: only RFC 6455.
     ///
-    /// An upgrade request that is not valid RFC 6455 but carries `Sec-WebSocket-Key1` is
-    /// tried as hybi-00, framed `Old` (see [`hybi00_framing`](Self::hybi00_framing)).
+    /// The draft has no close codes, no binary messages and a weak key exchange; turn it on
+    /// only for clients that speak nothing else. Turned on, an upgrade request that is not
+    /// valid RFC 6455 but carries `Sec-WebSocket-Key1` is tried as hybi-00, framed `Old`
+    /// (see [`hybi00_framing`](Self::hybi00_framing)).
     ///
     /// ```
-    /// let options = rfc6455::ServerOptions::default().hybi00(false);
+    /// // Old clients (the original's hybi-00 client, pre-2011 browsers) welcome too.
+    /// let options = rfc6455::ServerOptions::default().hybi00(true);
     /// # drop(options);
     /// ```
     pub fn hybi00(mut self, enabled: bool) -> Self {

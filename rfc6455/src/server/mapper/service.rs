@@ -34,7 +34,7 @@ use crate::server::settings::Settings;
 /// | setting | default |
 /// |---|---|
 /// | [`config`](Self::config) | [`Config::default`] |
-/// | [`hybi00`](Self::hybi00) | on: hybi-00 upgrades are accepted beside RFC 6455 |
+/// | [`hybi00`](Self::hybi00) | off: only RFC 6455 upgrades are accepted |
 /// | [`handshake_timeout`](Self::handshake_timeout) | 60 s for a hybi-00 client's key3 (hyper reads the request head) |
 ///
 /// Connections are not tracked: stopping the application does not close them.
@@ -83,7 +83,7 @@ impl<St: Send + 'static> ServiceMapper<St> {
     /// This table as a hyper and tower service, to mount inside an existing hyper or axum
     /// application, with the defaults of [`MapperService`]'s settings (the connections use
     /// [`Config::default`] unless [`MapperService::config`] says otherwise; hybi-00 is
-    /// on).
+    /// off).
     ///
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
@@ -141,11 +141,11 @@ impl<St: Send + 'static> MapperService<St> {
     }
 
     /// Whether to accept upgrades in the legacy hybi-00 draft beside RFC 6455, framed
-    /// `Old`; as [`ServerOptions::hybi00`](crate::ServerOptions::hybi00). Default `true`.
+    /// `Old`; as [`ServerOptions::hybi00`](crate::ServerOptions::hybi00). Default `false`.
     ///
     /// ```
     /// # let mapper = rfc6455::ServiceMapper::builder().build().unwrap();
-    /// let service = mapper.into_service().hybi00(false);
+    /// let service = mapper.into_service().hybi00(true);
     /// # drop(service);
     /// ```
     pub fn hybi00(self, enabled: bool) -> Self {
