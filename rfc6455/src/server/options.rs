@@ -39,6 +39,7 @@ use crate::config::Config;
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[must_use = "ServerOptions do nothing until given to serve, serve_with or serve_mapped"]
 pub struct ServerOptions {
     pub(crate) listen_addr: IpAddr,
     pub(crate) port: u16,

@@ -106,7 +106,12 @@ impl Drop for TaskGuard {
 
 /// A running server: its address, and the way to stop it (the original's stop procedure).
 ///
-/// Dropping the handle leaves the server running; call [`stop`](Self::stop) to end it.
+/// # Dropping the handle
+/// Dropping the handle leaves the server running, with no way left to stop it but ending
+/// the program (or its tokio runtime): a server usually lives as long as the program, and
+/// stopping well means waiting for connections to close, which a `drop` cannot do. Keep
+/// the handle and call [`stop`](Self::stop) to end the server; the compiler warns about a
+/// handle that is thrown away unused.
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
@@ -120,6 +125,8 @@ impl Drop for TaskGuard {
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
+#[must_use = "dropping the ServerHandle leaves the server running with no way to stop it; \
+              keep it and call `stop().await` to end the server"]
 pub struct ServerHandle {
     local_addr: SocketAddr,
     registry: Arc<Registry>,

@@ -95,6 +95,19 @@ pub fn upgrade<B>(
 /// # Errors
 /// Resolves to an error if hyper could not complete the upgrade (the client went away, or
 /// the server was not built `.with_upgrades()`).
+///
+/// ```no_run
+/// # fn f(mut req: http::Request<hyper::body::Incoming>) -> Result<(), rfc6455::HandshakeError> {
+/// let (_response, future) = rfc6455::upgrade(&mut req, rfc6455::Config::default(), &[])?;
+/// // Return `_response` from the hyper service; meanwhile:
+/// tokio::spawn(async move {
+///     match future.await {
+///         Ok(mut ws) => drop(ws.send_text("hello").await),
+///         Err(e) => eprintln!("upgrade failed: {e}"),
+///     }
+/// });
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "the connection is only available by awaiting this future"]
 pub struct UpgradeFuture {

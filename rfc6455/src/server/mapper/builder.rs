@@ -48,6 +48,7 @@ impl ServiceMapper<()> {
 /// # drop(mapper);
 /// # Ok::<(), rfc6455::MapperError>(())
 /// ```
+#[must_use = "a builder does nothing until `build()` makes its ServiceMapper"]
 pub struct MapperBuilder<St = ()> {
     routes: Vec<PendingRoute<St>>,
     hook: Hook<St>,
@@ -224,6 +225,7 @@ fn is_token(s: &str) -> bool {
 /// # drop(mapper);
 /// # Ok::<(), rfc6455::MapperError>(())
 /// ```
+#[must_use = "a builder does nothing until `build()` makes its ServiceMapper"]
 pub struct PathBuilder<St = ()> {
     mapper: MapperBuilder<St>,
 }

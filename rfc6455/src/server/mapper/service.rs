@@ -73,6 +73,7 @@ use crate::server::settings::Settings;
 /// }
 /// # }
 /// ```
+#[must_use = "a service does nothing until a hyper or axum server calls it"]
 pub struct MapperService<St = ()> {
     mapper: ServiceMapper<St>,
     /// Shared by the clones (one per hyper connection) and by every connection.
