@@ -288,7 +288,8 @@ impl HandshakeInfo {
         self.local_addr
     }
 
-    /// The peer's socket address, when the transport has one.
+    /// The peer's socket address, when the transport has one (not on a stream given to
+    /// [`accept`](crate::accept), whose kind the handshake does not know).
     ///
     /// ```
     /// # fn f(ws: &rfc6455::WebSocket) {

@@ -1,6 +1,7 @@
 //! The accept path: one place where an upgrade request is checked (RFC 6455, else
 //! hybi-00), the handshake hook runs, and the `101` is made, for every way this crate
-//! serves WebSockets (its own server, [`MapperService`](crate::MapperService)).
+//! serves WebSockets (its own server, [`MapperService`](crate::MapperService),
+//! [`accept`](crate::accept) on a program's own stream).
 //!
 //! ```text
 //! request ──negotiate──▶ (101, Accepted<St>) ──open(io)──▶ Opening ──▶ WebSocket<S>, St

@@ -14,6 +14,9 @@
 //! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
 
 //!
+//! [`accept`] and [`accept_with`] run the same handshake on a stream the program accepted
+//! itself.
+//!
 //! # Layout
 //!
 //! One way through, each module using only those below it:
@@ -22,6 +25,7 @@
 //! serve / serve_with / serve_mapped ─▶ listener ─┬─▶ direct (fast-path request head)
 //!                                                ├─▶ endpoint ─▶ accept ─▶ hook, hybi00
 //!                                                └─▶ registry (tasks, ServerHandle)
+//! accept / accept_with (stream) ─▶ direct, accept
 //! MapperService (mapper) ─▶ endpoint;  upgrade ─▶ accept
 //! ```
 //!
@@ -40,6 +44,7 @@ mod options;
 mod registry;
 mod settings;
 mod static_files;
+mod stream;
 mod upgrade;
 
 pub use hook::{Handshake, Rejection};
@@ -49,6 +54,7 @@ pub use mapper::{
 pub use options::ServerOptions;
 pub use registry::ServerHandle;
 pub use static_files::StaticFiles;
+pub use stream::{accept, accept_with};
 pub use upgrade::{UpgradeFuture, upgrade};
 
 use std::future::Future;

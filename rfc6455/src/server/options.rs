@@ -14,7 +14,8 @@ use crate::config::Config;
 /// Where and how a server listens, and the settings of its connections.
 ///
 /// The options are read once, when the server starts ([`serve`](crate::serve) and its
-/// siblings); changing a copy later changes nothing that is running.
+/// siblings) or when [`accept`](crate::accept) runs a handshake; changing a copy later
+/// changes nothing that is running.
 ///
 /// | option | default |
 /// |---|---|
@@ -37,9 +38,15 @@ use crate::config::Config;
 ///     .handshake_timeout(Duration::from_secs(10));
 /// assert_eq!(options.port_value(), 8081);
 /// ```
+///
+/// [`accept`](crate::accept) and [`accept_with`](crate::accept_with), which run the
+/// handshake on a stream the program already has, use the options about the handshake
+/// and the connection ([`handshake_timeout`](Self::handshake_timeout),
+/// [`max_header_size`](Self::max_header_size), [`config`](Self::config),
+/// [`hybi00`](Self::hybi00)); the others are about listening and do not apply there.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-#[must_use = "ServerOptions do nothing until given to serve, serve_with or serve_mapped"]
+#[must_use = "ServerOptions do nothing until given to serve, serve_with, serve_mapped or accept"]
 pub struct ServerOptions {
     pub(crate) listen_addr: IpAddr,
     pub(crate) port: u16,

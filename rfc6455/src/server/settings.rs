@@ -1,5 +1,5 @@
-//! [`Settings`]: what a server or a [`MapperService`](crate::MapperService) keeps of its
-//! [`ServerOptions`], fixed when it starts.
+//! [`Settings`]: what a server, a [`MapperService`](crate::MapperService) or one
+//! [`accept`](crate::accept) call keeps of its [`ServerOptions`], fixed when it starts.
 
 use std::sync::Arc;
 use std::time::Duration;
