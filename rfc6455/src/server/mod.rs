@@ -12,25 +12,27 @@
 //! one gets `426 Upgrade Required` with a short body; an invalid upgrade gets `400` (or
 //! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body. A refused
 //! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
-
 //!
 //! [`accept`] and [`accept_with`] run the same handshake on a stream the program accepted
 //! itself.
 //!
 //! # Layout
 //!
-//! One way through, each module using only those below it:
+//! The modules use each other one way only (no module uses one that uses it back):
 //!
 //! ```text
-//! serve / serve_with / serve_mapped ─▶ listener ─┬─▶ direct (fast-path request head)
-//!                                                ├─▶ endpoint ─▶ accept ─▶ hook, hybi00
-//!                                                └─▶ registry (tasks, ServerHandle)
-//! accept / accept_with (stream) ─▶ direct, accept
-//! MapperService (mapper) ─▶ endpoint;  upgrade ─▶ accept
-//! ```
+//! listener ──▶ direct          the fast path's request head reader and response writer
+//!    │    ──▶ registry        the server's tasks, ServerHandle
+//!    ▼
+//! endpoint ──▶ upgrade         hook + handler erased; hand-off from the fast path or hyper
+//!    ▼
+//! accept   ──▶ hook, hybi00    checks, the hook, the 101, opening the connection
+//!    ▼
+//! settings ──▶ options         what a server keeps of its ServerOptions
 //!
-//! `options` holds [`ServerOptions`]; `settings` what a running server keeps of them, read
-//! once and shared.
+//! stream (accept, accept_with) ──▶ direct, accept
+//! mapper/{routing, service}    ──▶ endpoint, accept
+//! ```
 
 mod accept;
 mod direct;
