@@ -44,8 +44,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .path("/echo")
         .none(|ws, _| shared::echo_service(ws))
         .build()?;
+    // hybi-00 too, as the original serves it (its Racket client speaks it).
     let options = ServerOptions::default()
         .port(args.port)
+        .hybi00(true)
         .fallback(StaticFiles::new(&args.static_dir).index("client.html"));
     let server = serve_mapped(options, mapper).await?;
     let port = server.local_addr().port();

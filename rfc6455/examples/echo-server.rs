@@ -26,9 +26,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    // hybi-00 too, as the original serves it (its Racket client speaks it).
     let options = ServerOptions::default()
         .port(args.port)
-        .idle_timeout(Some(Duration::from_secs(args.timeout)));
+        .idle_timeout(Some(Duration::from_secs(args.timeout)))
+        .hybi00(true);
     let server = serve(options, |mut ws| async move {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         println!("[{id}] connected: {}", ws.handshake().request_line());

@@ -26,9 +26,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    // hybi-00 too, as the original serves it (its Racket client speaks it).
     let options = ServerOptions::default()
         .port(args.port)
-        .idle_timeout(Some(Duration::from_secs(args.timeout)));
+        .idle_timeout(Some(Duration::from_secs(args.timeout)))
+        .hybi00(true);
     let server = serve(options, shared::test_service).await?;
     println!(
         "test server listening on ws://localhost:{}/",

@@ -38,9 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .none(|ws, _| shared::test_service(ws))
         .subprotocol("subprotocol", |ws, _| shared::subprotocol_service(ws))
         .build()?;
+    // hybi-00 too, as the original serves it (its Racket client speaks it).
     let options = ServerOptions::default()
         .port(args.port)
-        .idle_timeout(Some(Duration::from_secs(args.timeout)));
+        .idle_timeout(Some(Duration::from_secs(args.timeout)))
+        .hybi00(true);
     let server = serve_mapped(options, mapper).await?;
     println!(
         "test service mapper listening on ws://localhost:{}/test",

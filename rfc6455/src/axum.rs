@@ -89,6 +89,7 @@ use crate::socket::WebSocket;
 ///         })
 /// }
 /// ```
+#[must_use = "the upgrade is answered only by on_upgrade's response"]
 pub struct WebSocketUpgrade {
     /// The request head, with hyper's upgrade handle in its extensions.
     request: Request<()>,

@@ -168,11 +168,22 @@ impl HandshakeInfo {
     }
 
     /// The request line, e.g. `GET /chat?room=1 HTTP/1.1`.
+    ///
+    /// ```
+    /// let info = rfc6455::HandshakeInfo::default();
+    /// assert_eq!(info.request_line(), "GET / HTTP/1.1");
+    /// ```
     pub fn request_line(&self) -> String {
         String::from_utf8_lossy(self.request_line_bytes().0).into_owned()
     }
 
     /// The request target: path and query, e.g. `/chat?room=1`.
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// println!("connected to {}", ws.handshake().request_target());
+    /// # }
+    /// ```
     pub fn request_target(&self) -> &str {
         let line = self.request_line_bytes().0;
         line.split(|&b| b == b' ')
@@ -182,11 +193,22 @@ impl HandshakeInfo {
     }
 
     /// The request URI as received.
+    ///
+    /// ```
+    /// assert_eq!(rfc6455::HandshakeInfo::default().uri().path(), "/");
+    /// ```
     pub fn uri(&self) -> &http::Uri {
         &self.parsed().uri
     }
 
     /// The path, without the query.
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// let room = ws.handshake().path().strip_prefix("/rooms/");
+    /// # let _ = room;
+    /// # }
+    /// ```
     pub fn path(&self) -> &str {
         let target = self.request_target();
         if target.starts_with('/') {
@@ -196,6 +218,10 @@ impl HandshakeInfo {
     }
 
     /// The query string, without `?`.
+    ///
+    /// ```
+    /// assert_eq!(rfc6455::HandshakeInfo::default().query(), None);
+    /// ```
     pub fn query(&self) -> Option<&str> {
         let target = self.request_target();
         if target.starts_with('/') {
@@ -205,34 +231,71 @@ impl HandshakeInfo {
     }
 
     /// The request headers.
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// let origin = ws.handshake().headers().get("origin");
+    /// # let _ = origin;
+    /// # }
+    /// ```
     pub fn headers(&self) -> &http::HeaderMap {
         &self.parsed().request_headers
     }
 
     /// The response headers (on a client: what the server answered; on a server: what was
     /// sent, including those a handshake hook added).
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// let upgrade = ws.handshake().response_headers().get("upgrade");
+    /// # let _ = upgrade;
+    /// # }
+    /// ```
     pub fn response_headers(&self) -> &http::HeaderMap {
         &self.parsed().response_headers
     }
 
     /// The `Host` header split into host and port (the port is `None` if not given).
     /// IPv6 literals keep their brackets off: `[::1]:80` gives `("::1", Some(80))`.
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// if let Some((host, port)) = ws.handshake().host_and_port() {
+    ///     println!("asked for {host} on port {port:?}");
+    /// }
+    /// # }
+    /// ```
     pub fn host_and_port(&self) -> Option<(&str, Option<u16>)> {
         let host = self.headers().get(http::header::HOST)?.to_str().ok()?;
         Some(split_host_port(host))
     }
 
     /// The subprotocol agreed, if any.
+    ///
+    /// ```
+    /// assert_eq!(rfc6455::HandshakeInfo::default().subprotocol(), None);
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.subprotocol.as_deref()
     }
 
     /// This end's socket address, when the transport has one.
+    ///
+    /// ```
+    /// assert_eq!(rfc6455::HandshakeInfo::default().local_addr(), None);
+    /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
     }
 
-    /// The peer's socket address, when the transport has one.
+    /// The peer's socket address, when the transport has one (not on a stream given to
+    /// [`accept`](crate::accept), whose kind the handshake does not know).
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// println!("from {:?}", ws.handshake().peer_addr());
+    /// # }
+    /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer_addr
     }

@@ -25,7 +25,24 @@
 //!
 //! [`serve_with`] adds a handshake hook that sees each request, may add response headers,
 //! pick a subprotocol or refuse, and hands a per-connection state to the handler.
-//! [`upgrade`] accepts a WebSocket inside an existing hyper or axum application.
+//! [`upgrade`] accepts a WebSocket inside an existing hyper or axum application, and
+//! [`accept`] (or [`accept_with`], with a hook) on any stream the program accepted itself
+//! (a `TcpStream`, a TLS stream, a Unix socket):
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> std::io::Result<()> {
+//! use rfc6455::ServerOptions;
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
+//! let (tcp, _) = listener.accept().await?;
+//! let mut ws = rfc6455::accept(tcp, ServerOptions::default()).await?;
+//! ws.send_text("hello").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The server speaks RFC 6455 only unless told otherwise: [`ServerOptions::hybi00`] turns
+//! on the legacy hybi-00 draft (draft-76) on the same port, for clients that speak nothing
+//! else.
 //!
 //! # Routing by path and subprotocol, and a page on the same port
 //!
@@ -160,8 +177,8 @@ pub use error::{Error, ErrorKind};
 pub use info::HandshakeInfo;
 pub use server::{
     Handshake, MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, Rejection,
-    ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, serve, serve_mapped,
-    serve_with, upgrade,
+    ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, accept, accept_with,
+    serve, serve_mapped, serve_with, upgrade,
 };
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};

@@ -118,7 +118,9 @@ async fn web() -> Web {
         )
     };
     let plain = start(local(), false).await.unwrap();
-    let tls = start(local().tls(pki.server_tls()), true).await.unwrap();
+    // hybi-00 on too: one test speaks it over TLS.
+    let tls_options = local().tls(pki.server_tls()).hybi00(true);
+    let tls = start(tls_options, true).await.unwrap();
     ports.plain.set(plain.local_addr().port()).unwrap();
     ports.tls.set(tls.local_addr().port()).unwrap();
     Web {

@@ -13,7 +13,9 @@ use tokio::time::timeout;
 const LIMIT: Duration = Duration::from_secs(10);
 
 fn local() -> ServerOptions {
-    ServerOptions::default().listen_addr([127, 0, 0, 1].into())
+    ServerOptions::default()
+        .listen_addr([127, 0, 0, 1].into())
+        .hybi00(true)
 }
 
 async fn echo(mut ws: WebSocket) {

@@ -234,7 +234,7 @@ async fn split_halves_stream_both_ways() {
 
 #[tokio::test]
 async fn streaming_on_hybi00_is_refused() {
-    let server = echo_server(local()).await;
+    let server = echo_server(local().hybi00(true)).await;
     let options = ClientOptions::default().variant(Variant::Hybi00);
     let (mut ws, _) = rfc6455::connect_with(&url(&server, "/"), options)
         .await

@@ -41,7 +41,9 @@ struct Seen {
 /// A TLS echo server that reports each connection.
 async fn echo_server(tls: ServerTls) -> (ServerHandle, mpsc::UnboundedReceiver<Seen>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let server = serve(local().tls(tls), move |ws| echo(ws, tx.clone()))
+    // hybi-00 on too: one test speaks it over TLS.
+    let options = local().tls(tls).hybi00(true);
+    let server = serve(options, move |ws| echo(ws, tx.clone()))
         .await
         .expect("server listens");
     (server, rx)

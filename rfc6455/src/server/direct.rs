@@ -15,9 +15,7 @@ use std::io;
 use bytes::{BufMut, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri, Version};
 use rfc6455_proto::handshake;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use crate::transport::Transport;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most headers a request read on the fast path may have; a request with more goes
 /// to hyper (which allows 100).
@@ -35,8 +33,8 @@ pub(crate) enum Head {
 
 /// Read the first request head from `io` into `buf`, up to `limit` bytes. `Ok(None)` if
 /// the peer closed the connection before sending anything.
-pub(crate) async fn read_head(
-    io: &mut Transport,
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(
+    io: &mut S,
     buf: &mut BytesMut,
     limit: usize,
 ) -> io::Result<Option<Head>> {
@@ -132,8 +130,8 @@ pub(crate) fn wants_close(request: &Request<()>) -> bool {
 }
 
 /// Write `response` (its head; then `body`, with its `Content-Length`) to `io`.
-pub(crate) async fn write_response<B>(
-    io: &mut Transport,
+pub(crate) async fn write_response<S: AsyncWrite + Unpin, B>(
+    io: &mut S,
     response: &Response<B>,
     body: Option<&[u8]>,
     close: bool,

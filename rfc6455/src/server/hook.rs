@@ -34,17 +34,40 @@ impl<'a> Handshake<'a> {
     }
 
     /// The upgrade request (its body is never read).
+    ///
+    /// ```
+    /// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+    /// if hs.request().uri().path() != "/chat" {
+    ///     return Err(http::StatusCode::NOT_FOUND.into());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn request(&self) -> &Request<()> {
         self.request
     }
 
     /// The subprotocols the client offered, in its order of preference.
+    ///
+    /// ```
+    /// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+    /// if hs.offered_subprotocols().is_empty() {
+    ///     return Err(http::StatusCode::BAD_REQUEST.into());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn offered_subprotocols(&self) -> &[String] {
         self.offered
     }
 
     /// Answer with `protocol` in `Sec-WebSocket-Protocol`. Returns `false` (and changes
     /// nothing) if the client did not offer it: RFC 6455 §4.2.2 allows only an offered one.
+    ///
+    /// ```
+    /// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+    /// // The newest version this server speaks that the client offered.
+    /// let _ = hs.accept_subprotocol("chat.v2") || hs.accept_subprotocol("chat");
+    /// # Ok(()) }
+    /// ```
     pub fn accept_subprotocol(&mut self, protocol: &str) -> bool {
         if self.offered.iter().any(|p| p == protocol) {
             self.subprotocol = Some(protocol.to_owned());
@@ -55,11 +78,25 @@ impl<'a> Handshake<'a> {
     }
 
     /// The subprotocol chosen so far.
+    ///
+    /// ```
+    /// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+    /// if hs.subprotocol().is_none() {
+    ///     hs.accept_subprotocol("chat");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.subprotocol.as_deref()
     }
 
     /// Extra headers for the 101 response.
+    ///
+    /// ```
+    /// # fn hook(hs: &mut rfc6455::Handshake<'_>) -> Result<(), rfc6455::Rejection> {
+    /// hs.headers_mut().insert("x-server", http::HeaderValue::from_static("rfc6455"));
+    /// # Ok(()) }
+    /// ```
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         &mut self.headers
     }
@@ -86,6 +123,11 @@ struct RejectionParts {
 
 impl Rejection {
     /// Refuse with `status` and a plain-text `body`.
+    ///
+    /// ```
+    /// let r = rfc6455::Rejection::new(http::StatusCode::FORBIDDEN, "not on this path\n");
+    /// assert_eq!(r.status(), 403);
+    /// ```
     pub fn new(status: StatusCode, body: impl Into<Bytes>) -> Self {
         Self(Box::new(RejectionParts {
             status,
@@ -95,12 +137,25 @@ impl Rejection {
     }
 
     /// Add a response header (e.g. `WWW-Authenticate` with a 401).
+    ///
+    /// ```
+    /// use http::{HeaderValue, StatusCode, header::WWW_AUTHENTICATE};
+    /// let r = rfc6455::Rejection::new(StatusCode::UNAUTHORIZED, "who are you?\n")
+    ///     .with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"chat\""));
+    /// # drop(r);
+    /// ```
+    #[must_use = "with_header returns the rejection with the header added"]
     pub fn with_header(mut self, name: http::header::HeaderName, value: http::HeaderValue) -> Self {
         self.0.headers.append(name, value);
         self
     }
 
     /// The status.
+    ///
+    /// ```
+    /// let r = rfc6455::Rejection::from(http::StatusCode::UNAUTHORIZED);
+    /// assert_eq!(r.status(), http::StatusCode::UNAUTHORIZED);
+    /// ```
     pub fn status(&self) -> StatusCode {
         self.0.status
     }

@@ -12,27 +12,57 @@
 //! one gets `426 Upgrade Required` with a short body; an invalid upgrade gets `400` (or
 //! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body. A refused
 //! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
+//!
+//! [`accept`] and [`accept_with`] run the same handshake on a stream the program accepted
+//! itself.
+//!
+//! # Layout
+//!
+//! The modules use each other one way only (no module uses one that uses it back):
+//!
+//! ```text
+//! listener ──▶ direct          the fast path's request head reader and response writer
+//!    │    ──▶ registry        the server's tasks, ServerHandle
+//!    ▼
+//! endpoint ──▶ upgrade         hook + handler erased; hand-off from the fast path or hyper
+//!    ▼
+//! accept   ──▶ hook, hybi00    checks, the hook, the 101, opening the connection
+//!    ▼
+//! settings ──▶ options         what a server keeps of its ServerOptions
+//!
+//! stream (accept, accept_with) ──▶ direct, accept
+//! mapper/{routing, service}    ──▶ endpoint, accept
+//! ```
 
+mod accept;
 mod direct;
+mod endpoint;
 mod fallback;
 mod hook;
 mod hybi00;
 mod listener;
 mod mapper;
+mod options;
+mod registry;
+mod settings;
 mod static_files;
+mod stream;
 mod upgrade;
 
 pub use hook::{Handshake, Rejection};
-pub use listener::{ServerHandle, ServerOptions};
 pub use mapper::{
     MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, ServiceMapper,
 };
+pub use options::ServerOptions;
+pub use registry::ServerHandle;
 pub use static_files::StaticFiles;
+pub use stream::{accept, accept_with};
 pub use upgrade::{UpgradeFuture, upgrade};
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+
+use endpoint::App;
 
 use crate::socket::WebSocket;
 
@@ -110,8 +140,7 @@ where
     H: Fn(WebSocket, St) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let app = Arc::new(listener::App::new(hook, handler));
-    listener::start(options, app).await
+    listener::start(options, Box::new(App::new(hook, handler))).await
 }
 
 /// Serve WebSockets routed by URL path and subprotocol (the original's `ws-serve*`): each
@@ -153,5 +182,5 @@ pub async fn serve_mapped<St>(
 where
     St: Send + 'static,
 {
-    listener::start(options, Arc::new(mapper)).await
+    listener::start(options, Box::new(mapper)).await
 }

@@ -58,6 +58,7 @@ type ResponseFuture =
 /// # server.stop().await; Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "StaticFiles serve nothing until given to ServerOptions::fallback or a server"]
 pub struct StaticFiles {
     root: Arc<Path>,
     index: Arc<str>,

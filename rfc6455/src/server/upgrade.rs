@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
 use http_body_util::Empty;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use rfc6455_proto::{HandshakeError, Role, handshake};
 use tokio::net::TcpStream;
 
+use super::accept::{ConnInfo, complete};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -24,7 +25,9 @@ use crate::transport::{Rewound, Transport};
 /// has sent it.
 ///
 /// `subprotocols` lists what this endpoint speaks; the first one the client offers (in the
-/// client's order) is chosen.
+/// client's order) is chosen. Only RFC 6455 is accepted here (a hybi-00 request is
+/// refused as an invalid upgrade); a [`MapperService`](crate::MapperService) can accept
+/// hybi-00 too.
 ///
 /// # Errors
 /// The [`HandshakeError`] when the request is not a valid upgrade;
@@ -66,10 +69,15 @@ pub fn upgrade<B>(
 ) -> Result<(Response<Empty<Bytes>>, UpgradeFuture), HandshakeError> {
     let offer = handshake::check_request(req)?;
     let chosen = offer.select_subprotocol(subprotocols).map(str::to_owned);
-    let response = offer.response(chosen.as_deref());
-    let mut info = HandshakeInfo::from_request(req);
-    info.subprotocol = chosen;
-    info.set_response_headers(response.headers());
+    let mut response = offer.response(chosen.as_deref());
+    // The addresses are read from the stream once hyper hands it over.
+    let info = complete(
+        req,
+        &mut response,
+        &HeaderMap::new(),
+        chosen,
+        &ConnInfo::default(),
+    );
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
     Ok((
@@ -87,6 +95,19 @@ pub fn upgrade<B>(
 /// # Errors
 /// Resolves to an error if hyper could not complete the upgrade (the client went away, or
 /// the server was not built `.with_upgrades()`).
+///
+/// ```no_run
+/// # fn f(mut req: http::Request<hyper::body::Incoming>) -> Result<(), rfc6455::HandshakeError> {
+/// let (_response, future) = rfc6455::upgrade(&mut req, rfc6455::Config::default(), &[])?;
+/// // Return `_response` from the hyper service; meanwhile:
+/// tokio::spawn(async move {
+///     match future.await {
+///         Ok(mut ws) => drop(ws.send_text("hello").await),
+///         Err(e) => eprintln!("upgrade failed: {e}"),
+///     }
+/// });
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "the connection is only available by awaiting this future"]
 pub struct UpgradeFuture {
