@@ -17,13 +17,6 @@ use bytes::BytesMut;
 use http::HeaderMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the request reader is for the server's fast path, which has its own yet"
-    )
-)]
 pub(crate) mod request;
 pub(crate) mod response;
 

@@ -1,6 +1,6 @@
 //! Response heads: a server's answer to the client's upgrade request (a `101`, a refusal,
 //! a redirect) or an HTTP proxy's answer to `CONNECT`, and the start of a refusal's body,
-//! kept for the error.
+//! kept for the error; and the answer the server's fast path writes itself.
 
 use std::io;
 use std::time::Duration;
@@ -8,11 +8,11 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use rfc6455_proto::HandshakeError;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::Error;
-use crate::http1::{Filled, MAX_HEADERS, Scan, fill};
+use crate::http1::{Filled, MAX_HEADERS, Scan, fill, put_headers};
 
 /// How many bytes of a refusal's body are kept in the error.
 pub(crate) const ERROR_BODY_LIMIT: usize = 4096;
@@ -136,6 +136,45 @@ pub(crate) async fn read_body_start<S: AsyncRead + Unpin>(
     }
     buf.truncate(wanted);
     buf.freeze()
+}
+
+/// Write `response` (its head; then `body`, with its `Content-Length`) to `io`, as the
+/// server's fast path answers an upgrade request without hyper. `close` adds
+/// `connection: close` to an answer with a body.
+pub(crate) async fn write<S: AsyncWrite + Unpin, B>(
+    io: &mut S,
+    response: &Response<B>,
+    body: Option<&[u8]>,
+    close: bool,
+) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256 + body.map_or(0, <[u8]>::len));
+    let status = response.status();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    match response.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(reason) => out.extend_from_slice(reason.as_bytes()),
+        None => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
+    }
+    out.extend_from_slice(b"\r\n");
+    put_headers(&mut out, response.headers());
+    if let Some(body) = body {
+        if !response
+            .headers()
+            .contains_key(http::header::CONTENT_LENGTH)
+        {
+            out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        }
+        if close {
+            out.extend_from_slice(b"connection: close\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    if let Some(body) = body {
+        out.extend_from_slice(body);
+    }
+    io.write_all(&out).await?;
+    io.flush().await
 }
 
 #[cfg(test)]

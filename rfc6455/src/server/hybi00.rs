@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use http::Response;
-use rfc6455_proto::hybi00::{FramingMode, Hybi00Offer, KEY3_LEN};
 use rfc6455_proto::Connection;
+use rfc6455_proto::hybi00::{FramingMode, Hybi00Offer, KEY3_LEN};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::config::Config;

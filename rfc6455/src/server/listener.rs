@@ -19,12 +19,13 @@ use rfc6455_proto::handshake;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::accept::{ConnInfo, negotiate};
-use super::direct::{self, Head};
 use super::endpoint::{self, ConnectionFuture, Endpoint};
 use super::fallback::{ResponseBody, boxed};
 use super::options::ServerOptions;
 use super::registry::{Registry, ServerHandle};
 use super::settings::Settings;
+use crate::http1::request::{Head, read_head, wants_close};
+use crate::http1::response;
 use crate::socket::StopSignal;
 use crate::transport::{Rewound, Transport};
 
@@ -172,7 +173,7 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
     let mut buf = BytesMut::new();
     let limit = settings.max_header_size;
     let head = tokio::select! {
-        read = tokio::time::timeout(left(started), direct::read_head(&mut io, &mut buf, limit)) => {
+        read = tokio::time::timeout(left(started), read_head(&mut io, &mut buf, limit)) => {
             match read {
                 Ok(Ok(Some(head))) => head,
                 Ok(Ok(None)) => return None,
@@ -189,11 +190,11 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
         () = stopped() => return None,
     };
     if let Head::Upgrade(request, len) = head {
-        let close = direct::wants_close(&request);
+        let close = wants_close(&request);
         let rest = buf.split_off(len);
         let refusal = match negotiate(&request, settings, &conn, |hs| server.endpoint.open(hs)) {
             Ok((response, accepted)) => {
-                if let Err(e) = direct::write_response(&mut io, &response, None, false).await {
+                if let Err(e) = response::write(&mut io, &response, None, false).await {
                     tracing::debug!("101 to {:?} not sent: {e}", conn.peer_addr);
                     return None;
                 }
@@ -210,7 +211,7 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
         // with hyper (HTTP/1.1 keep-alive), as if hyper had answered this request too.
         let response = refusal.into_response();
         let body = response.body().clone();
-        let written = direct::write_response(&mut io, &response, Some(&body), close).await;
+        let written = response::write(&mut io, &response, Some(&body), close).await;
         if written.is_err() || close {
             let _ = tokio::io::AsyncWriteExt::shutdown(&mut io).await;
             return None;

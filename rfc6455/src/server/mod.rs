@@ -21,7 +21,7 @@
 //! The modules use each other one way only (no module uses one that uses it back):
 //!
 //! ```text
-//! listener ──▶ direct          the fast path's request head reader and response writer
+//! listener ──▶ crate::http1    the fast path's request head reader and response writer
 //!    │    ──▶ registry        the server's tasks, ServerHandle
 //!    ▼
 //! endpoint ──▶ upgrade         hook + handler erased; hand-off from the fast path or hyper
@@ -30,12 +30,11 @@
 //!    ▼
 //! settings ──▶ options         what a server keeps of its ServerOptions
 //!
-//! stream (accept, accept_with) ──▶ direct, accept
+//! stream (accept, accept_with) ──▶ crate::http1, accept
 //! mapper/{routing, service}    ──▶ endpoint, accept
 //! ```
 
 mod accept;
-mod direct;
 mod endpoint;
 mod fallback;
 mod hook;

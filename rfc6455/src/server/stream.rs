@@ -8,11 +8,12 @@ use rfc6455_proto::HandshakeError;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::accept::{ConnInfo, negotiate};
-use super::direct::{self, Head};
 use super::hook::{Handshake, Rejection};
 use super::options::ServerOptions;
 use super::settings::Settings;
 use crate::error::Error;
+use crate::http1::request::{Head, read_head};
+use crate::http1::response;
 use crate::socket::WebSocket;
 
 /// Run the server's opening handshake on `stream` and return the connection: read the
@@ -147,7 +148,7 @@ where
     let settings = Settings::from(options);
     let mut buf = BytesMut::new();
     let limit = settings.max_header_size;
-    let read = direct::read_head(&mut stream, &mut buf, limit);
+    let read = read_head(&mut stream, &mut buf, limit);
     let head = match tokio::time::timeout(settings.handshake_timeout, read).await {
         Ok(Ok(Some(head))) => head,
         Ok(Ok(None)) => {
@@ -190,7 +191,7 @@ where
             return Err(Error::handshake(error, Some(response)));
         }
     };
-    direct::write_response(&mut stream, &response, None, false).await?;
+    response::write(&mut stream, &response, None, false).await?;
     let leftover = if rest.is_empty() {
         BytesMut::new()
     } else {
@@ -202,7 +203,7 @@ where
 
 /// Answer a refused request (the connection then closes).
 async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, response: &Response<Bytes>) {
-    let written = direct::write_response(stream, response, Some(response.body()), true).await;
+    let written = response::write(stream, response, Some(response.body()), true).await;
     if let Err(e) = written {
         tracing::debug!("refusal not sent: {e}");
     }
