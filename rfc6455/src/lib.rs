@@ -135,6 +135,7 @@ pub use rfc6455_proto::{
     SendError, Utf8Bytes, Variant,
 };
 
+mod buffer_pool;
 mod client;
 mod config;
 mod error;
@@ -144,6 +145,7 @@ mod random;
 mod server;
 mod socket;
 mod split;
+mod stop;
 mod streaming;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -4,11 +4,9 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, BytesMut};
-use futures_util::task::AtomicWaker;
 use rfc6455_proto::{
     Assembler, CloseCode, CloseFrame, CloseState, Connection, DataKind, Event, Message, OpCode,
     Role,
@@ -16,132 +14,15 @@ use rfc6455_proto::{
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 
+use crate::buffer_pool::{self, LARGE_MIN, SPARE_MAX};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
+use crate::stop::StopSignal;
 use crate::transport::Transport;
 
 /// How much the read buffer grows by when it needs room.
 const READ_CHUNK: usize = 8 * 1024;
-
-/// The most a read takes when nothing is buffered (the size of a fresh spare buffer).
-const SPARE_READ: usize = 64 * 1024;
-
-/// The largest receive buffer a thread keeps as its spare; larger ones are freed.
-const SPARE_MAX: usize = 65 * 1024 * 1024;
-
-/// Frames whose payload needs at least this much more room are read into the thread's
-/// large buffer when it is free.
-const LARGE_MIN: usize = 256 * 1024;
-
-/// Spare receive buffers, one set per thread.
-///
-/// A connection reads into a buffer only while it has bytes to hold: when it would wait,
-/// the buffer goes back to its thread, for whichever connection reads next. So an idle
-/// connection holds no read buffer, and a busy thread reuses one buffer instead of
-/// allocating one per read.
-///
-/// Large frames (from `LARGE_MIN`) get a buffer of their own size, whose payload the
-/// program then holds. That buffer is parked with the thread when the connection is done
-/// with it, and taken again for the next large frame once the program has dropped the
-/// payloads in it: a stream of large messages reuses one buffer instead of mapping fresh
-/// memory (and faulting in every page) for each. The cost is at most one buffer per
-/// thread as large as the largest frame recently received (and never above `SPARE_MAX`).
-mod spare {
-    use std::cell::Cell;
-
-    use bytes::BytesMut;
-
-    thread_local! {
-        static SMALL: Cell<Option<BytesMut>> = const { Cell::new(None) };
-        static LARGE: Cell<Option<BytesMut>> = const { Cell::new(None) };
-    }
-
-    /// An empty buffer with room for a read: `own` (the connection's last buffer) if no
-    /// payload split off it is still alive, else the thread's spare, else a new one.
-    /// `own_is_large`: `own` was sized for a large frame; if its payloads are still in
-    /// use, it is parked as the thread's large buffer.
-    pub(super) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
-        debug_assert!(own.is_empty());
-        if own.try_reclaim(super::SPARE_READ) {
-            return own;
-        }
-        if own_is_large {
-            LARGE.set(Some(own));
-        }
-        if let Some(mut buf) = SMALL.take()
-            && buf.try_reclaim(super::SPARE_READ)
-        {
-            return buf;
-        }
-        BytesMut::with_capacity(super::SPARE_READ)
-    }
-
-    /// Give an empty buffer back to the thread: it becomes the spare unless the spare
-    /// is larger (a buffer a large frame was read into, kept for the next one).
-    pub(super) fn give(buf: BytesMut) {
-        if !buf.is_empty() || buf.capacity() > super::SPARE_MAX {
-            return;
-        }
-        let keep = match SMALL.take() {
-            Some(spare) if spare.capacity() > buf.capacity() => spare,
-            _ => buf,
-        };
-        SMALL.set(Some(keep));
-    }
-
-    /// The thread's large buffer, empty, if nothing uses it any more and it has room for
-    /// `needed` bytes.
-    pub(super) fn take_large(needed: usize) -> Option<BytesMut> {
-        let mut buf = LARGE.take()?;
-        if buf.try_reclaim(needed) {
-            Some(buf)
-        } else {
-            LARGE.set(Some(buf));
-            None
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn a_given_buffer_is_taken_again() {
-            let buf = take(BytesMut::new(), false);
-            assert!(buf.capacity() >= crate::socket::SPARE_READ);
-            let at = buf.as_ptr();
-            give(buf);
-            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
-        }
-
-        #[test]
-        fn a_smaller_buffer_does_not_push_out_a_larger_spare() {
-            let large = BytesMut::with_capacity(4 * crate::socket::SPARE_READ);
-            let at = large.as_ptr();
-            give(large);
-            give(BytesMut::with_capacity(crate::socket::SPARE_READ));
-            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
-        }
-
-        #[test]
-        fn a_large_buffer_is_reused_once_its_payload_is_dropped() {
-            let size = 2 * crate::socket::LARGE_MIN;
-            let mut read = BytesMut::with_capacity(size);
-            read.resize(size, 7);
-            let at = read.as_ptr();
-            let payload = read.split().freeze();
-            // The connection is done with its buffer while the program holds the payload.
-            let small = take(read, true);
-            assert_ne!(small.as_ptr(), at);
-            assert!(take_large(size).is_none(), "still in use");
-            drop(payload);
-            let large = take_large(size).expect("free again");
-            assert_eq!(large.as_ptr(), at);
-            assert!(large.is_empty() && large.capacity() >= size);
-        }
-    }
-}
 
 /// Server payloads at least this long are written from the message's own memory (header
 /// and payload in one vectored write) instead of being copied into the output buffer.
@@ -157,28 +38,6 @@ pub(crate) struct Chunk {
     pub(crate) payload: bytes::Bytes,
     pub(crate) first: bool,
     pub(crate) fin: bool,
-}
-
-/// Tells a server's connections to close with 1001 (going away).
-#[derive(Debug, Default)]
-pub(crate) struct StopSignal {
-    stopped: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl StopSignal {
-    pub(crate) fn stop(&self) {
-        self.stopped.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    pub(crate) fn poll_stopped(&self, cx: &Context<'_>) -> bool {
-        if self.stopped.load(Ordering::Acquire) {
-            return true;
-        }
-        self.waker.register(cx.waker());
-        self.stopped.load(Ordering::Acquire)
-    }
 }
 
 #[derive(Debug)]
@@ -239,7 +98,7 @@ pub struct WebSocket<S = Transport> {
     big: Option<Box<(usize, bytes::Bytes)>>,
     /// A streamed receive is in progress: the core runs with the streaming limits.
     streaming: bool,
-    /// The read buffer was sized for a large frame (see `spare`).
+    /// The read buffer was sized for a large frame (see `buffer_pool`).
     large_read: bool,
 }
 
@@ -491,27 +350,27 @@ where
     /// Read more bytes into the read buffer; sets `eof` at end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>, partial: bool) -> Poll<io::Result<()>> {
         if self.read_buf.is_empty() {
-            // Nothing buffered: read into a buffer of this thread's (see `spare`), so a
+            // Nothing buffered: read into a buffer of this thread's (see `buffer_pool`), so a
             // connection waiting for its peer holds no read buffer at all, and one read
             // takes up to `SPARE_READ` bytes with no copy (payloads are split off it).
             self.core.shrink_output();
             let own = std::mem::take(&mut self.read_buf);
-            let mut buf = spare::take(own, std::mem::take(&mut self.large_read));
+            let mut buf = buffer_pool::take(own, std::mem::take(&mut self.large_read));
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
                 Poll::Ready(Ok(n)) if n > 0 => {
                     self.read_buf = buf;
                     self.last_read = Instant::now();
                 }
                 Poll::Ready(Ok(_)) => {
-                    spare::give(buf);
+                    buffer_pool::give(buf);
                     self.eof = true;
                 }
                 Poll::Ready(Err(e)) => {
-                    spare::give(buf);
+                    buffer_pool::give(buf);
                     return Poll::Ready(Err(e));
                 }
                 Poll::Pending => {
-                    spare::give(buf);
+                    buffer_pool::give(buf);
                     return Poll::Pending;
                 }
             }
@@ -528,15 +387,15 @@ where
         };
         let needed = self.read_buf.len() + room.max(READ_CHUNK);
         if room >= LARGE_MIN && needed <= SPARE_MAX {
-            // A large frame: into the thread's large buffer if it is free (see `spare`);
+            // A large frame: into the thread's large buffer if it is free (see `buffer_pool`);
             // whichever buffer it is read into is kept for the next large frame.
             if self.read_buf.capacity() < needed
-                && let Some(mut large) = spare::take_large(needed)
+                && let Some(mut large) = buffer_pool::take_large(needed)
             {
                 large.extend_from_slice(&self.read_buf);
                 let mut small = std::mem::replace(&mut self.read_buf, large);
                 small.clear();
-                spare::give(small);
+                buffer_pool::give(small);
             }
             self.large_read = true;
         }

@@ -33,7 +33,8 @@ use super::hybi00::accept_hybi00;
 use super::upgrade::io_from_upgraded;
 use crate::config::Config;
 use crate::info::HandshakeInfo;
-use crate::socket::{StopSignal, WebSocket};
+use crate::socket::WebSocket;
+use crate::stop::StopSignal;
 use crate::transport::{Rewound, Transport};
 
 /// Where and how a server listens, and the settings of its connections.
