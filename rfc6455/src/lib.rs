@@ -138,6 +138,7 @@ pub use rfc6455_proto::{
 mod buffer_pool;
 mod client;
 mod config;
+mod driver;
 mod error;
 mod info;
 mod proxy;
