@@ -224,7 +224,9 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        self.driver.feed(message.into()).await
+        let message = message.into();
+        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+        self.driver.enqueue(&message)
     }
 
     /// Send a text message.

@@ -21,16 +21,6 @@ impl<S> Driver<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    /// Queue a message without flushing: a large one once there is room for it (written
-    /// from its own memory where it can be), others as [`queue`](Self::queue) does.
-    pub(crate) async fn feed(&mut self, message: Message) -> Result<(), Error> {
-        if message.len() >= ZERO_COPY_MIN {
-            poll_fn(|cx| self.poll_send_ready(cx)).await?;
-            return self.enqueue(&message);
-        }
-        self.queue(|core| core.send_message(&message)).await
-    }
-
     /// Wait until a message may be queued, then queue what `enqueue` puts in the core.
     pub(crate) async fn queue(
         &mut self,
@@ -111,28 +101,38 @@ where
 impl<S> Driver<S> {
     /// Queue a whole message (once [`poll_send_ready`](Self::poll_send_ready) said there
     /// is room). A server's large payload is not copied: it is written from its own memory.
+    // Every `feed` and `send` runs this: inlined, the path of a small message is the core's
+    // `send_message` and little more (an out-of-line call measurably cost small echoes).
+    #[inline(always)]
     pub(crate) fn enqueue(&mut self, message: &Message) -> Result<(), Error> {
-        let opcode = match message {
-            Message::Text(_) => OpCode::Text,
-            Message::Binary(_) => OpCode::Binary,
-        };
-        let len = message.len();
-        if len >= ZERO_COPY_MIN && self.big.is_none() {
-            // A server's large payload leaves from its own memory: only the header is
-            // queued (`None`: a client must mask, which needs a copy). One such payload
-            // at a time; more messages queued meanwhile are copied behind it, so that a
-            // burst of them leaves in one write.
-            if let Some((head, n)) = self.core.data_frame_header(opcode, true, len)? {
-                self.core.queue_raw(&head[..n]);
-                let at = self.core.pending_output().len();
-                self.big = Some(Box::new((at, message.clone().into_bytes())));
-                self.own_output = at;
-                return Ok(());
-            }
+        if message.len() >= ZERO_COPY_MIN
+            && self.big.is_none()
+            && self.enqueue_zero_copy(message)?
+        {
+            return Ok(());
         }
         self.core.send_message(message)?;
         self.own_output = self.core.pending_output().len();
         Ok(())
+    }
+
+    /// Queue only the frame header of a large message, whose payload then leaves from its
+    /// own memory: whether it could (`false` for a client, which must mask: that needs a
+    /// copy). One such payload at a time; more messages queued meanwhile are copied behind
+    /// it, so that a burst of them leaves in one write.
+    fn enqueue_zero_copy(&mut self, message: &Message) -> Result<bool, Error> {
+        let opcode = match message {
+            Message::Text(_) => OpCode::Text,
+            Message::Binary(_) => OpCode::Binary,
+        };
+        if let Some((head, n)) = self.core.data_frame_header(opcode, true, message.len())? {
+            self.core.queue_raw(&head[..n]);
+            let at = self.core.pending_output().len();
+            self.big = Some(Box::new((at, message.clone().into_bytes())));
+            self.own_output = at;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Queue what `f` puts in the core (once [`poll_send_ready`](Self::poll_send_ready)
