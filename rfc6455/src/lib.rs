@@ -154,8 +154,10 @@ pub use rfc6455_proto::{
     SendError, Utf8Bytes, Variant,
 };
 
+mod buffer_pool;
 mod client;
 mod config;
+mod driver;
 mod error;
 mod http1;
 mod info;
@@ -163,6 +165,7 @@ mod random;
 mod server;
 mod socket;
 mod split;
+mod stop;
 mod streaming;
 #[cfg(feature = "tls")]
 pub mod tls;

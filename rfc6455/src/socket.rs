@@ -1,205 +1,37 @@
 //! [`WebSocket`]: an established connection over any `AsyncRead + AsyncWrite`.
+//!
+//! All of its public methods are in one `impl` block below; they forward to the
+//! connection's [`Driver`] (`crate::driver`), which the halves of a split connection
+//! ([`split`](WebSocket::split)) share.
 
 use std::future::poll_fn;
-use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
-use bytes::{Buf, BytesMut};
-use futures_util::task::AtomicWaker;
-use rfc6455_proto::{
-    Assembler, CloseCode, CloseFrame, CloseState, Connection, DataKind, Event, Message, OpCode,
-    Role,
-};
+use bytes::BytesMut;
+use futures_core::Stream;
+use rfc6455_proto::{CloseCode, CloseFrame, Connection, DataKind, Message, OpCode, Role, Variant};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, Sleep};
 
 use crate::config::Config;
+use crate::driver::Driver;
+use crate::driver::shared::DriverRef;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
+use crate::split::{self, RecvHalf, SendHalf};
+use crate::stop::StopSignal;
+use crate::streaming::{Fragment, MessageReader, MessageWriter};
 use crate::transport::Transport;
-
-/// How much the read buffer grows by when it needs room.
-const READ_CHUNK: usize = 8 * 1024;
-
-/// The most a read takes when nothing is buffered (the size of a fresh spare buffer).
-const SPARE_READ: usize = 64 * 1024;
-
-/// The largest receive buffer a thread keeps as its spare; larger ones are freed.
-const SPARE_MAX: usize = 65 * 1024 * 1024;
-
-/// Frames whose payload needs at least this much more room are read into the thread's
-/// large buffer when it is free.
-const LARGE_MIN: usize = 256 * 1024;
-
-/// Spare receive buffers, one set per thread.
-///
-/// A connection reads into a buffer only while it has bytes to hold: when it would wait,
-/// the buffer goes back to its thread, for whichever connection reads next. So an idle
-/// connection holds no read buffer, and a busy thread reuses one buffer instead of
-/// allocating one per read.
-///
-/// Large frames (from `LARGE_MIN`) get a buffer of their own size, whose payload the
-/// program then holds. That buffer is parked with the thread when the connection is done
-/// with it, and taken again for the next large frame once the program has dropped the
-/// payloads in it: a stream of large messages reuses one buffer instead of mapping fresh
-/// memory (and faulting in every page) for each. The cost is at most one buffer per
-/// thread as large as the largest frame recently received (and never above `SPARE_MAX`).
-mod spare {
-    use std::cell::Cell;
-
-    use bytes::BytesMut;
-
-    thread_local! {
-        static SMALL: Cell<Option<BytesMut>> = const { Cell::new(None) };
-        static LARGE: Cell<Option<BytesMut>> = const { Cell::new(None) };
-    }
-
-    /// An empty buffer with room for a read: `own` (the connection's last buffer) if no
-    /// payload split off it is still alive, else the thread's spare, else a new one.
-    /// `own_is_large`: `own` was sized for a large frame; if its payloads are still in
-    /// use, it is parked as the thread's large buffer.
-    pub(super) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
-        debug_assert!(own.is_empty());
-        if own.try_reclaim(super::SPARE_READ) {
-            return own;
-        }
-        if own_is_large {
-            LARGE.set(Some(own));
-        }
-        if let Some(mut buf) = SMALL.take()
-            && buf.try_reclaim(super::SPARE_READ)
-        {
-            return buf;
-        }
-        BytesMut::with_capacity(super::SPARE_READ)
-    }
-
-    /// Give an empty buffer back to the thread: it becomes the spare unless the spare
-    /// is larger (a buffer a large frame was read into, kept for the next one).
-    pub(super) fn give(buf: BytesMut) {
-        if !buf.is_empty() || buf.capacity() > super::SPARE_MAX {
-            return;
-        }
-        let keep = match SMALL.take() {
-            Some(spare) if spare.capacity() > buf.capacity() => spare,
-            _ => buf,
-        };
-        SMALL.set(Some(keep));
-    }
-
-    /// The thread's large buffer, empty, if nothing uses it any more and it has room for
-    /// `needed` bytes.
-    pub(super) fn take_large(needed: usize) -> Option<BytesMut> {
-        let mut buf = LARGE.take()?;
-        if buf.try_reclaim(needed) {
-            Some(buf)
-        } else {
-            LARGE.set(Some(buf));
-            None
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn a_given_buffer_is_taken_again() {
-            let buf = take(BytesMut::new(), false);
-            assert!(buf.capacity() >= crate::socket::SPARE_READ);
-            let at = buf.as_ptr();
-            give(buf);
-            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
-        }
-
-        #[test]
-        fn a_smaller_buffer_does_not_push_out_a_larger_spare() {
-            let large = BytesMut::with_capacity(4 * crate::socket::SPARE_READ);
-            let at = large.as_ptr();
-            give(large);
-            give(BytesMut::with_capacity(crate::socket::SPARE_READ));
-            assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
-        }
-
-        #[test]
-        fn a_large_buffer_is_reused_once_its_payload_is_dropped() {
-            let size = 2 * crate::socket::LARGE_MIN;
-            let mut read = BytesMut::with_capacity(size);
-            read.resize(size, 7);
-            let at = read.as_ptr();
-            let payload = read.split().freeze();
-            // The connection is done with its buffer while the program holds the payload.
-            let small = take(read, true);
-            assert_ne!(small.as_ptr(), at);
-            assert!(take_large(size).is_none(), "still in use");
-            drop(payload);
-            let large = take_large(size).expect("free again");
-            assert_eq!(large.as_ptr(), at);
-            assert!(large.is_empty() && large.capacity() >= size);
-        }
-    }
-}
-
-/// Server payloads at least this long are written from the message's own memory (header
-/// and payload in one vectored write) instead of being copied into the output buffer.
-const ZERO_COPY_MIN: usize = 16 * 1024;
-
-/// The most the read buffer grows by for a streamed receive.
-const STREAM_READ_CHUNK: usize = 64 * 1024;
-
-/// A piece of a data message, as [`WebSocket::poll_chunk`] delivers it.
-#[derive(Debug)]
-pub(crate) struct Chunk {
-    pub(crate) kind: DataKind,
-    pub(crate) payload: bytes::Bytes,
-    pub(crate) first: bool,
-    pub(crate) fin: bool,
-}
-
-/// Tells a server's connections to close with 1001 (going away).
-#[derive(Debug, Default)]
-pub(crate) struct StopSignal {
-    stopped: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl StopSignal {
-    pub(crate) fn stop(&self) {
-        self.stopped.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    pub(crate) fn poll_stopped(&self, cx: &Context<'_>) -> bool {
-        if self.stopped.load(Ordering::Acquire) {
-            return true;
-        }
-        self.waker.register(cx.waker());
-        self.stopped.load(Ordering::Acquire)
-    }
-}
-
-#[derive(Debug)]
-enum Phase {
-    /// Messages flow (or, after our close frame, we wait for the peer's).
-    Open,
-    /// Write what is queued (a close reply or failure close), then end the connection.
-    Finishing,
-    /// Client after the closing handshake: wait for the server to close TCP (§7.1.1).
-    AwaitEof,
-    /// Over. `recv` returns the pending error once, then `None`.
-    Done,
-}
 
 /// An established WebSocket connection over `S` (by default [`Transport`], which covers
 /// plain TCP and hyper's upgraded connections).
 ///
-/// Receive with [`recv`](Self::recv) (or as a [`Stream`](futures_core::Stream)), send
-/// with [`send`](Self::send) and friends (or as a [`Sink`](futures_sink::Sink)), end with
-/// [`close`](Self::close). Pings are answered automatically, whichever method runs next.
-/// [`split`](Self::split) gives two halves for two tasks.
+/// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with [`send`](Self::send)
+/// and friends (or as a [`Sink`](futures_sink::Sink)), end with [`close`](Self::close).
+/// Large messages can be sent and received as streams ([`send_stream`](Self::send_stream),
+/// [`recv_stream`](Self::recv_stream), …). Pings are answered automatically, whichever
+/// method runs next. [`split`](Self::split) gives two halves for two tasks.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rfc6455::Error> {
@@ -213,32 +45,7 @@ enum Phase {
 /// ```
 #[derive(Debug)]
 pub struct WebSocket<S = Transport> {
-    io: S,
-    core: Connection,
-    read_buf: BytesMut,
-    assembler: Assembler,
-    /// Shared by the connections of a server (one allocation, not one per connection).
-    config: Arc<Config>,
-    phase: Phase,
-    /// The idle or close deadline timer, created when first needed.
-    timer: Option<Pin<Box<Sleep>>>,
-    last_read: Instant,
-    close_deadline: Option<Instant>,
-    eof: bool,
-    error: Option<Error>,
-    info: Box<HandshakeInfo>,
-    stop: Option<Arc<StopSignal>>,
-    /// At most this many queued output bytes are the program's own sends (what was queued
-    /// right after its last send, shrinking as output drains). The rest is what reading
-    /// queued (pongs, the close reply).
-    own_output: usize,
-    /// Drop data until the end of the current message (its streamed reader was dropped).
-    discarding: bool,
-    /// A large payload written from its own memory: it goes after the first `at` bytes
-    /// of the core's output (which end with its frame header).
-    big: Option<Box<(usize, bytes::Bytes)>>,
-    /// The read buffer was sized for a large frame (see `spare`).
-    large_read: bool,
+    driver: Driver<S>,
 }
 
 impl<S> WebSocket<S>
@@ -266,59 +73,6 @@ where
             BytesMut::new(),
             HandshakeInfo::default(),
         )
-    }
-
-    pub(crate) fn from_parts(
-        io: S,
-        role: Role,
-        config: Arc<Config>,
-        leftover: BytesMut,
-        info: HandshakeInfo,
-    ) -> Self {
-        // Streamed receives have their own message limit, fixed with the others.
-        let limits = config.limits.max_streamed_message_size(
-            config
-                .stream_message_limit
-                .or(config.limits.streamed_message_size_limit()),
-        );
-        let core = match role {
-            Role::Server => Connection::server(limits),
-            Role::Client => Connection::client(limits, crate::random::seed()),
-        };
-        Self::from_core(io, core, config, leftover, info)
-    }
-
-    /// Wrap a stream with a protocol core built by the caller (hybi-00 connections).
-    pub(crate) fn from_core(
-        io: S,
-        core: Connection,
-        config: Arc<Config>,
-        leftover: BytesMut,
-        info: HandshakeInfo,
-    ) -> Self {
-        Self {
-            io,
-            core,
-            read_buf: leftover,
-            assembler: Assembler::default(),
-            config,
-            phase: Phase::Open,
-            timer: None,
-            last_read: Instant::now(),
-            close_deadline: None,
-            eof: false,
-            error: None,
-            info: Box::new(info),
-            stop: None,
-            own_output: 0,
-            discarding: false,
-            big: None,
-            large_read: false,
-        }
-    }
-
-    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
-        self.stop = Some(stop);
     }
 
     // ------------------------------------------------------------------ receive
@@ -354,362 +108,73 @@ where
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// The poll form of [`recv`](Self::recv).
+    /// The poll form of [`recv`](Self::recv), for hand-written futures and streams.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// let next = std::future::poll_fn(|cx| ws.poll_recv(cx)).await;
+    /// println!("{next:?}");
+    /// # }
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
-        loop {
-            match ready!(self.poll_chunk(cx, false)) {
-                Some(Ok(chunk)) => {
-                    let Chunk {
-                        kind,
-                        payload,
-                        first,
-                        fin,
-                        ..
-                    } = chunk;
-                    if let Some(msg) = self.assembler.push(kind, payload, first, fin) {
-                        return Poll::Ready(Some(Ok(msg)));
-                    }
-                }
-                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                None => return Poll::Ready(None),
-            }
-        }
+        self.driver.poll_recv(cx)
     }
 
-    /// The next piece of data: a whole frame, or with `partial` whatever part of a frame
-    /// has arrived. Drives everything else meanwhile: duty frames, the close handshake,
-    /// timers, the stop signal. `None` once the connection is over.
-    pub(crate) fn poll_chunk(
-        &mut self,
-        cx: &mut Context<'_>,
-        partial: bool,
-    ) -> Poll<Option<Result<Chunk, Error>>> {
-        loop {
-            match self.phase {
-                Phase::Open => {}
-                Phase::Finishing => {
-                    ready!(self.poll_finish(cx));
-                    continue;
-                }
-                Phase::AwaitEof => {
-                    ready!(self.poll_await_eof(cx));
-                    continue;
-                }
-                Phase::Done => return Poll::Ready(self.error.take().map(Err)),
-            }
-            if let Some(stop) = &self.stop
-                && self.core.close_state() == CloseState::Open
-                && stop.poll_stopped(cx)
-            {
-                let _ = self
-                    .core
-                    .send_close(CloseCode::GOING_AWAY, "server shutting down");
-                self.close_deadline = Some(Instant::now() + self.config.close_timeout);
-            }
-            // Only what reading queued counts here: the program's own sends are bounded
-            // by `poll_send_ready`, and a receiving half must keep reading while a sending
-            // half waits for a peer that is itself blocked writing to us.
-            let pending = self.core.pending_output().len();
-            self.own_output = self.own_output.min(pending);
-            if pending - self.own_output > self.config.write_buffer_limit {
-                // The peer does not read what we owe it (pongs pile up): stop reading
-                // until it does.
-                match self.poll_write_out(cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => {
-                        self.end(Some(e.into()));
-                        continue;
-                    }
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-            match self.core.poll_event(&mut self.read_buf, partial) {
-                Ok(Some(Event::Data {
-                    kind,
-                    payload,
-                    first,
-                    fin,
-                    ..
-                })) => {
-                    if self.discarding {
-                        // The rest of a message whose streamed reader was dropped.
-                        self.discarding = !fin;
-                        continue;
-                    }
-                    let chunk = Chunk {
-                        kind,
-                        payload,
-                        first,
-                        fin,
-                    };
-                    return Poll::Ready(Some(Ok(chunk)));
-                }
-                Ok(Some(Event::Close(_))) => self.phase = Phase::Finishing,
-                Ok(Some(_)) => {}
-                Ok(None) => {
-                    // About to wait for the peer: write what is queued first (pongs, close
-                    // replies, messages fed without a flush), so that the replies to
-                    // everything read so far leave in one write.
-                    if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                        self.end(Some(e.into()));
-                        continue;
-                    }
-                    if self.eof {
-                        let err = if self.core.receive_eof() {
-                            None
-                        } else {
-                            Some(Error::abnormal())
-                        };
-                        // An EOF in answer to our own close is how some peers end; not an
-                        // error for the program that asked to close.
-                        let err = err.filter(|_| self.close_deadline.is_none());
-                        self.phase = Phase::Done;
-                        self.error = err;
-                        continue;
-                    }
-                    match self.poll_fill(cx, partial) {
-                        Poll::Ready(Ok(())) => {}
-                        Poll::Ready(Err(e)) => self.end(Some(e.into())),
-                        Poll::Pending => {
-                            ready!(self.poll_timers(cx));
-                        }
-                    }
-                }
-                Err(e) => {
-                    self.error = Some(e.into());
-                    self.phase = Phase::Finishing;
-                }
-            }
-        }
+    /// The next message as a [`MessageReader`] that yields its payload as it arrives,
+    /// without holding the whole message: `None` once the connection is closed.
+    ///
+    /// The message-size limit for streamed messages is
+    /// [`Config::stream_message_limit`] (unlimited by default), apart from the buffered
+    /// one; frames of any size are delivered in pieces of at most 64 KiB. Control frames
+    /// arriving meanwhile are still answered.
+    ///
+    /// # Errors
+    /// As for [`recv`](Self::recv); [`SendError::Unsupported`](rfc6455_proto::SendError::Unsupported)
+    /// on hybi-00.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe until it returns; then read through the reader.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// if let Some(reader) = ws.recv_stream().await {
+    ///     let mut reader = reader?;
+    ///     let mut file = tokio::fs::File::create("/tmp/upload").await?;
+    ///     tokio::io::copy(&mut reader, &mut file).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn recv_stream(&mut self) -> Option<Result<MessageReader<'_, S>, Error>> {
+        MessageReader::open(DriverRef::Own(&mut self.driver)).await
     }
 
-    /// Read more bytes into the read buffer; sets `eof` at end of stream.
-    fn poll_fill(&mut self, cx: &mut Context<'_>, partial: bool) -> Poll<io::Result<()>> {
-        if self.read_buf.is_empty() {
-            // Nothing buffered: read into a buffer of this thread's (see `spare`), so a
-            // connection waiting for its peer holds no read buffer at all, and one read
-            // takes up to `SPARE_READ` bytes with no copy (payloads are split off it).
-            self.core.shrink_output();
-            let own = std::mem::take(&mut self.read_buf);
-            let mut buf = spare::take(own, std::mem::take(&mut self.large_read));
-            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
-                Poll::Ready(Ok(n)) if n > 0 => {
-                    self.read_buf = buf;
-                    self.last_read = Instant::now();
-                }
-                Poll::Ready(Ok(_)) => {
-                    spare::give(buf);
-                    self.eof = true;
-                }
-                Poll::Ready(Err(e)) => {
-                    spare::give(buf);
-                    return Poll::Ready(Err(e));
-                }
-                Poll::Pending => {
-                    spare::give(buf);
-                    return Poll::Pending;
-                }
-            }
-            return Poll::Ready(Ok(()));
-        }
-        let want = self.core.bytes_wanted(self.read_buf.len());
-        // Room for what the current frame still needs (bounded by the frame limit the core
-        // already checked), at least one chunk; when frames are delivered in pieces, no
-        // more than one streaming chunk, so memory stays small whatever the frame size.
-        let room = if partial {
-            want.min(STREAM_READ_CHUNK)
-        } else {
-            want
-        };
-        let needed = self.read_buf.len() + room.max(READ_CHUNK);
-        if room >= LARGE_MIN && needed <= SPARE_MAX {
-            // A large frame: into the thread's large buffer if it is free (see `spare`);
-            // whichever buffer it is read into is kept for the next large frame.
-            if self.read_buf.capacity() < needed
-                && let Some(mut large) = spare::take_large(needed)
-            {
-                large.extend_from_slice(&self.read_buf);
-                let mut small = std::mem::replace(&mut self.read_buf, large);
-                small.clear();
-                spare::give(small);
-            }
-            self.large_read = true;
-        }
-        self.read_buf.reserve(room.max(READ_CHUNK));
-        let n = ready!(tokio_util::io::poll_read_buf(
-            Pin::new(&mut self.io),
-            cx,
-            &mut self.read_buf
-        ))?;
-        if n == 0 {
-            self.eof = true;
-        } else {
-            self.last_read = Instant::now();
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Poll the idle / close deadline. `Ready` means a deadline passed and the phase changed.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = match (self.close_deadline, self.config.idle_timeout) {
-            (Some(close), _) => close,
-            (None, Some(idle)) => self.last_read + idle,
-            (None, None) => return Poll::Pending,
-        };
-        ready!(self.poll_deadline(cx, deadline));
-        if self.close_deadline.is_some() {
-            // The peer did not answer our close in time: give up on it.
-            self.end(None);
-        } else {
-            let _ = self.core.send_close(CloseCode::GOING_AWAY, "idle timeout");
-            self.error = Some(Error::idle_timeout());
-            self.phase = Phase::Finishing;
-        }
-        Poll::Ready(())
-    }
-
-    /// Write out what is queued, then close TCP (server, failure) or wait for the
-    /// server to close it (client after a clean closing handshake).
-    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = *self
-            .close_deadline
-            .get_or_insert_with(|| Instant::now() + self.config.close_timeout);
-        match self.poll_write_out(cx) {
-            Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(_)) => {
-                self.end(None);
-                return Poll::Ready(());
-            }
-            Poll::Pending => {
-                ready!(self.poll_deadline(cx, deadline));
-                self.end(None);
-                return Poll::Ready(());
-            }
-        }
-        if self.core.role() == Role::Client
-            && self.core.close_state() == CloseState::Closed
-            && !self.eof
-        {
-            self.phase = Phase::AwaitEof;
-        } else {
-            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-            self.phase = Phase::Done;
-        }
-        Poll::Ready(())
-    }
-
-    /// Client: discard bytes until the server closes TCP, bounded by the close timeout.
-    fn poll_await_eof(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            self.read_buf.clear();
-            match self.poll_fill(cx, true) {
-                Poll::Ready(Ok(())) if !self.eof => continue,
-                Poll::Ready(_) => break,
-                Poll::Pending => {
-                    let deadline = self.close_deadline.unwrap_or_else(Instant::now);
-                    ready!(self.poll_deadline(cx, deadline));
-                    break;
-                }
-            }
-        }
-        let _ = Pin::new(&mut self.io).poll_shutdown(cx);
-        self.phase = Phase::Done;
-        Poll::Ready(())
-    }
-
-    /// Ready once `deadline` has passed. One timer serves the idle and close deadlines;
-    /// it is created when first needed and moved, not re-created, when the deadline moves.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        timer.as_mut().poll(cx)
-    }
-
-    fn end(&mut self, error: Option<Error>) {
-        if self.error.is_none() {
-            self.error = error;
-        }
-        self.phase = Phase::Done;
-        self.timer = None;
+    /// The next data frame of a message, frame by frame (with its FIN flag), for programs
+    /// that handle fragments themselves. Pings are answered meanwhile.
+    ///
+    /// # Errors
+    /// As for [`recv`](Self::recv).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// while let Some(fragment) = ws.recv_fragment().await {
+    ///     let fragment = fragment?;
+    ///     println!("{} bytes, last: {}", fragment.payload.len(), fragment.fin);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn recv_fragment(&mut self) -> Option<Result<Fragment, Error>> {
+        poll_fn(|cx| {
+            self.driver
+                .poll_chunk(cx, false)
+                .map(|chunk| chunk.map(|chunk| chunk.map(Fragment::from_chunk)))
+        })
+        .await
     }
 
     // ------------------------------------------------------------------ send
-
-    /// Write queued bytes until none are left (or the socket would block).
-    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some(big) = &mut self.big {
-            let (at, payload) = &mut **big;
-            // What was queued before the payload, the payload, and what was queued after
-            // it (copied messages, pongs): one vectored write.
-            let (head, tail) = self.core.pending_output().split_at(*at);
-            let bufs = [
-                io::IoSlice::new(head),
-                io::IoSlice::new(payload),
-                io::IoSlice::new(tail),
-            ];
-            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            let from_head = n.min(*at);
-            let from_payload = (n - from_head).min(payload.len());
-            let from_tail = n - from_head - from_payload;
-            *at -= from_head;
-            payload.advance(from_payload);
-            let done = payload.is_empty();
-            // Bytes of the tail are written only after all of the head.
-            self.core.consume_output(from_head + from_tail);
-            if done {
-                self.big = None;
-            }
-        }
-        while self.core.has_output() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.core.consume_output(n);
-        }
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    /// Ready when a new message may be queued: what is already queued is under
-    /// [`Config::write_buffer_limit`].
-    fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if !matches!(self.phase, Phase::Open) || self.core.close_state() != CloseState::Open {
-            return Poll::Ready(Err(Error::closed()));
-        }
-        loop {
-            let big = self.big.as_ref().map_or(0, |big| big.1.len());
-            if self.core.pending_output().len() + big < self.config.write_buffer_limit {
-                break;
-            }
-            if big > 0 {
-                ready!(self.poll_write_out(cx))?;
-                continue;
-            }
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
-            }
-            self.core.consume_output(n);
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    async fn queue(
-        &mut self,
-        enqueue: impl FnOnce(&mut Connection) -> Result<(), rfc6455_proto::SendError>,
-    ) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_send_ready(cx)).await?;
-        enqueue(&mut self.core)?;
-        self.own_output = self.core.pending_output().len();
-        Ok(())
-    }
 
     /// Send a message and flush it to the socket.
     ///
@@ -746,6 +211,10 @@ where
     /// # Errors
     /// As for [`send`](Self::send).
     ///
+    /// # Cancel safety
+    /// If the future is dropped before the message was queued, nothing was queued; once
+    /// queued, the message is sent whole by whichever operation runs next.
+    ///
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
     /// for i in 0..10 {
@@ -756,19 +225,25 @@ where
     /// ```
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        if message.len() >= ZERO_COPY_MIN {
-            poll_fn(|cx| self.poll_send_ready(cx)).await?;
-            return self.enqueue(&message);
-        }
-        self.queue(|core| core.send_message(&message)).await
+        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+        self.driver.enqueue(&message)
     }
 
     /// Send a text message.
     ///
     /// # Errors
     /// As for [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// ws.send_text("hello").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.queue(|core| core.send_text(text)).await?;
+        self.driver.queue(|core| core.send_text(text)).await?;
         self.flush().await
     }
 
@@ -776,8 +251,17 @@ where
     ///
     /// # Errors
     /// As for [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// ws.send_binary(&[0xde, 0xad, 0xbe, 0xef]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.queue(|core| core.send_binary(data)).await?;
+        self.driver.queue(|core| core.send_binary(data)).await?;
         self.flush().await
     }
 
@@ -789,6 +273,9 @@ where
     /// [`SendError::MessageInProgress`](rfc6455_proto::SendError::MessageInProgress) or
     /// [`SendError::NoMessageInProgress`](rfc6455_proto::SendError::NoMessageInProgress)
     /// (as [`ErrorKind::Send`](crate::ErrorKind::Send)) when the sequence is misused.
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send), fragment by fragment.
     ///
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
@@ -803,9 +290,84 @@ where
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error> {
-        self.queue(|core| core.send_fragment(kind, data, fin))
+        self.driver
+            .queue(|core| core.send_fragment(kind, data, fin))
             .await?;
         self.flush().await
+    }
+
+    /// Send everything `reader` yields as one message of type `kind`, in fragments of
+    /// at most [`Config::stream_fragment_size`] bytes (65 536 by default). Memory stays
+    /// bounded by the fragment size and the send buffer. Returns the payload length sent.
+    ///
+    /// # Errors
+    /// [`SendError::InvalidUtf8`](rfc6455_proto::SendError::InvalidUtf8) if a text
+    /// stream is not UTF-8 (the connection is then closed with 1011: the message
+    /// cannot be completed); [`SendError::Unsupported`](rfc6455_proto::SendError::Unsupported)
+    /// on hybi-00; I/O errors of `reader` or of the socket.
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropping the future leaves a message half sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = tokio::fs::File::open("/etc/hosts").await?;
+    /// let sent = ws.send_stream(rfc6455::DataKind::Binary, file).await?;
+    /// println!("{sent} bytes sent");
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_stream<R>(&mut self, kind: DataKind, reader: R) -> Result<u64, Error>
+    where
+        R: AsyncRead + Unpin,
+    {
+        self.message_writer(kind)?.send_from(reader).await
+    }
+
+    /// Send the chunks of `stream` as one message of type `kind`, in fragments of at
+    /// most the configured fragment size. Returns the payload length sent.
+    ///
+    /// # Errors
+    /// As for [`send_stream`](Self::send_stream); an `Err` item from the stream ends the
+    /// message early and closes the connection with 1011, and is returned as an I/O error.
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropping the future leaves a message half sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(b"ab"), Ok(b"cd")]);
+    /// ws.send_chunks(rfc6455::DataKind::Binary, chunks).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_chunks<T, E>(
+        &mut self,
+        kind: DataKind,
+        stream: impl Stream<Item = Result<T, E>> + Unpin,
+    ) -> Result<u64, Error>
+    where
+        T: AsRef<[u8]>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.message_writer(kind)?.send_chunks(stream).await
+    }
+
+    /// A writer for one message of type `kind`: its bytes go out as fragments;
+    /// `shutdown()` sends the last one.
+    ///
+    /// # Errors
+    /// [`SendError::Unsupported`](rfc6455_proto::SendError::Unsupported) on hybi-00.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncWriteExt;
+    /// let mut writer = ws.message_writer(rfc6455::DataKind::Text)?;
+    /// writer.write_all("streamed ".as_bytes()).await?;
+    /// writer.write_all("text".as_bytes()).await?;
+    /// writer.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn message_writer(&mut self, kind: DataKind) -> Result<MessageWriter<'_, S>, Error> {
+        MessageWriter::open(DriverRef::Own(&mut self.driver), kind)
     }
 
     /// Send a ping (payload ≤ 125 bytes). The pong comes back through the connection and
@@ -813,8 +375,18 @@ where
     ///
     /// # Errors
     /// As for [`send`](Self::send), plus a payload over 125 bytes.
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// ws.ping(b"are you there?").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.queue(|core| core.send_frame(OpCode::Ping, true, data))
+        self.driver
+            .queue(|core| core.send_frame(OpCode::Ping, true, data))
             .await?;
         self.flush().await
     }
@@ -826,11 +398,18 @@ where
     ///
     /// # Cancel safety
     /// Cancel-safe: what is not yet written stays queued.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// ws.feed("queued").await?;
+    /// ws.flush().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_write_out(cx))
-            .await
-            .map_err(Error::from)
+        poll_fn(|cx| self.driver.poll_flush(cx)).await
     }
+
+    // ------------------------------------------------------------------ close
 
     /// Close the connection: send a close frame with `code` and `reason`, wait (at most
     /// [`Config::close_timeout`]) for the peer's close frame, and close the socket.
@@ -842,6 +421,10 @@ where
     /// closed then. I/O errors while closing are not reported: the connection is closed
     /// either way.
     ///
+    /// # Cancel safety
+    /// Cancel-safe: once the close frame is queued, dropping the future leaves the
+    /// closing handshake to the next call of `close` or [`recv`](Self::recv).
+    ///
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
     /// ws.close(rfc6455::CloseCode::NORMAL, "bye").await?;
@@ -849,10 +432,7 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        if self.core.close_state() == CloseState::Open && matches!(self.phase, Phase::Open) {
-            self.core.send_close(code, reason)?;
-            self.close_deadline = Some(Instant::now() + self.config.close_timeout);
-        }
+        self.driver.start_close(code, reason)?;
         while let Some(result) = self.recv().await {
             if let Err(e) = result {
                 tracing::debug!("while closing: {e}");
@@ -861,89 +441,178 @@ where
         Ok(())
     }
 
-    // ------------------------------------------------------------------ state
-
     /// Whether the connection has ended: the closing handshake completed, the connection
     /// failed, or the socket closed.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// while let Some(_) = ws.recv().await {}
+    /// assert!(ws.is_closed());
+    /// # }
+    /// ```
     pub fn is_closed(&self) -> bool {
-        matches!(self.phase, Phase::Done)
+        self.driver.is_closed()
     }
 
     /// The peer's close frame: `None` until it arrives (or if it never did), `Some(None)`
     /// if it carried no status (reported as 1005 by [`close_code`](Self::close_code)).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// while let Some(_) = ws.recv().await {}
+    /// if let Some(Some(frame)) = ws.close_frame() {
+    ///     println!("{:?}: {}", frame.code(), frame.reason());
+    /// }
+    /// # }
+    /// ```
     pub fn close_frame(&self) -> Option<Option<&CloseFrame>> {
-        self.core.peer_close()
+        self.driver.core().peer_close()
     }
 
     /// The status code of the peer's close frame: 1005 if it had none, 1006 if the
     /// connection ended without one, `None` while it is open.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// while let Some(_) = ws.recv().await {}
+    /// assert!(ws.close_code().is_some());
+    /// # }
+    /// ```
     pub fn close_code(&self) -> Option<CloseCode> {
-        match self.core.peer_close() {
-            Some(Some(frame)) => Some(frame.code()),
-            Some(None) => Some(CloseCode::NO_STATUS),
-            None if self.is_closed() => Some(CloseCode::ABNORMAL),
-            None => None,
-        }
+        self.driver.close_code()
     }
 
     /// The reason of the peer's close frame (empty if none).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// while let Some(_) = ws.recv().await {}
+    /// println!("closed: {:?} {}", ws.close_code(), ws.close_reason());
+    /// # }
+    /// ```
     pub fn close_reason(&self) -> &str {
-        match self.core.peer_close() {
-            Some(Some(frame)) => frame.reason(),
-            _ => "",
-        }
+        self.driver.close_reason()
     }
 
     /// Whether the peer started the closing handshake (`Some(true)`) or this end did.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) {
+    /// while let Some(_) = ws.recv().await {}
+    /// println!("the peer closed first: {:?}", ws.peer_closed_first());
+    /// # }
+    /// ```
     pub fn peer_closed_first(&self) -> Option<bool> {
-        self.core.peer_closed_first()
+        self.driver.core().peer_closed_first()
     }
+
+    // ------------------------------------------------------------------ state
 
     /// The opening handshake: request line and headers, path, host, addresses,
     /// subprotocol.
+    ///
+    /// ```no_run
+    /// # fn demo(ws: rfc6455::WebSocket) {
+    /// println!("{:?}", ws.handshake());
+    /// # }
+    /// ```
     pub fn handshake(&self) -> &HandshakeInfo {
-        &self.info
+        self.driver.info()
     }
 
     /// The subprotocol agreed in the handshake, if any.
+    ///
+    /// ```no_run
+    /// # fn demo(ws: rfc6455::WebSocket) {
+    /// match ws.subprotocol() {
+    ///     Some("chat") => println!("chat"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
-        self.info.subprotocol()
+        self.driver.info().subprotocol()
     }
 
     /// This end's role.
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Client, Default::default());
+    /// assert_eq!(ws.role(), rfc6455::Role::Client);
+    /// ```
     pub fn role(&self) -> Role {
-        self.core.role()
+        self.driver.core().role()
     }
 
     /// The settings of this connection.
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
+    /// println!("{:?}", ws.config().close_timeout_value());
+    /// ```
     pub fn config(&self) -> &Config {
-        &self.config
+        self.driver.config()
     }
 
     /// Whether messages can be sent in fragments (RFC 6455: yes; hybi-00: no).
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
+    /// assert!(ws.supports_fragmentation());
+    /// ```
     pub fn supports_fragmentation(&self) -> bool {
-        self.core.variant().supports_fragmentation()
+        self.driver.core().variant().supports_fragmentation()
     }
 
     /// Whether messages of this type can be sent (RFC 6455: text and binary; hybi-00:
     /// text only).
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
+    /// assert!(ws.supports_payload_kind(rfc6455::DataKind::Binary));
+    /// ```
     pub fn supports_payload_kind(&self, kind: DataKind) -> bool {
-        self.core.variant().supports_payload_kind(kind)
+        self.driver.core().variant().supports_payload_kind(kind)
     }
 
     /// Whether close frames carry a status and reason (RFC 6455: yes; hybi-00: no).
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
+    /// assert!(ws.signals_status_on_close());
+    /// ```
     pub fn signals_status_on_close(&self) -> bool {
-        self.core.variant().signals_status_on_close()
+        self.driver.core().variant().signals_status_on_close()
     }
 
     /// The protocol this connection speaks: RFC 6455, or the legacy hybi-00 draft.
-    pub fn variant(&self) -> rfc6455_proto::Variant {
-        self.core.variant()
+    ///
+    /// ```
+    /// let (a, _b) = tokio::io::duplex(1024);
+    /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
+    /// assert_eq!(ws.variant(), rfc6455::proto::Variant::Rfc6455);
+    /// ```
+    pub fn variant(&self) -> Variant {
+        self.driver.core().variant()
     }
 
     /// The underlying stream.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rfc6455::Error> {
+    /// let (ws, _) = rfc6455::connect("ws://localhost:8081/").await?;
+    /// if let rfc6455::Transport::Tcp(tcp) = ws.get_ref() {
+    ///     println!("from {:?}", tcp.local_addr());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get_ref(&self) -> &S {
-        &self.io
+        self.driver.io()
     }
 
     /// Split into a receiving half and a sending half that can live in different tasks.
@@ -962,86 +631,62 @@ where
     /// tx.send_text("hello").await.ok();
     /// # }
     /// ```
-    pub fn split(self) -> (crate::split::RecvHalf<S>, crate::split::SendHalf<S>) {
-        crate::split::split(self)
-    }
-
-    // The poll forms used by the split halves and the Sink impl.
-
-    pub(crate) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_send_ready(cx)
-    }
-
-    pub(crate) fn enqueue(&mut self, message: &Message) -> Result<(), Error> {
-        let opcode = match message {
-            Message::Text(_) => OpCode::Text,
-            Message::Binary(_) => OpCode::Binary,
-        };
-        let len = message.len();
-        if len >= ZERO_COPY_MIN && self.big.is_none() {
-            // A server's large payload leaves from its own memory: only the header is
-            // queued (`None`: a client must mask, which needs a copy). One such payload
-            // at a time; more messages queued meanwhile are copied behind it, so that a
-            // burst of them leaves in one write.
-            if let Some(at) = self.core.send_frame_header(opcode, true, len)? {
-                self.big = Some(Box::new((at, message.clone().into_bytes())));
-                self.own_output = at;
-                return Ok(());
-            }
-        }
-        self.core.send_message(message)?;
-        self.own_output = self.core.pending_output().len();
-        Ok(())
-    }
-
-    pub(crate) fn enqueue_with(
-        &mut self,
-        f: impl FnOnce(&mut Connection) -> Result<(), rfc6455_proto::SendError>,
-    ) -> Result<(), Error> {
-        f(&mut self.core)?;
-        self.own_output = self.core.pending_output().len();
-        Ok(())
-    }
-
-    pub(crate) fn poll_flush_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_write_out(cx).map_err(Error::from)
-    }
-
-    /// Start a streamed receive: the next message comes in pieces, bounded by the streaming
-    /// message limit instead of the frame and message limits (the core reverts at its end).
-    pub(crate) fn begin_streamed_receive(&mut self) {
-        self.core.stream_incoming_message();
-    }
-
-    /// The fragment size of streamed sends.
-    pub(crate) fn stream_fragment_size(&self) -> usize {
-        self.config.stream_fragment_size
-    }
-
-    pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        if self.core.close_state() == CloseState::Open && matches!(self.phase, Phase::Open) {
-            self.core.send_close(code, reason)?;
-            self.close_deadline = Some(Instant::now() + self.config.close_timeout);
-        }
-        Ok(())
+    pub fn split(self) -> (RecvHalf<S>, SendHalf<S>) {
+        split::split(self.driver)
     }
 }
 
+/// Construction by the crate's client and server.
 impl<S> WebSocket<S> {
-    /// Discard the rest of the current message; usable from `Drop` impls.
-    pub(crate) fn mark_discarding_any(&mut self) {
-        self.discarding = true;
+    /// A connection over `io`, whose opening handshake is done, in `role`; `leftover`
+    /// holds the bytes read past the handshake.
+    pub(crate) fn from_parts(
+        io: S,
+        role: Role,
+        config: Arc<Config>,
+        leftover: BytesMut,
+        info: HandshakeInfo,
+    ) -> Self {
+        // Streamed receives have their own message limit, fixed with the others.
+        let limits = config.limits.max_streamed_message_size(
+            config
+                .stream_message_limit
+                .or(config.limits.streamed_message_size_limit()),
+        );
+        let core = match role {
+            Role::Server => Connection::server(limits),
+            Role::Client => Connection::client(limits, crate::random::seed()),
+        };
+        Self::from_core(io, core, config, leftover, info)
+    }
+
+    /// Wrap a stream with a protocol core built by the caller (hybi-00 connections).
+    pub(crate) fn from_core(
+        io: S,
+        core: Connection,
+        config: Arc<Config>,
+        leftover: BytesMut,
+        info: HandshakeInfo,
+    ) -> Self {
+        Self {
+            driver: Driver::new(io, core, config, leftover, info),
+        }
+    }
+
+    /// Close with 1001 (going away) when `stop` is set.
+    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
+        self.driver.set_stop_signal(stop);
     }
 }
 
-impl<S> futures_core::Stream for WebSocket<S>
+impl<S> Stream for WebSocket<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_recv(cx)
+        self.get_mut().driver.poll_recv(cx)
     }
 }
 
@@ -1052,20 +697,20 @@ where
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_send_ready(cx)
+        self.get_mut().driver.poll_send_ready(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().enqueue(&item)
+        self.get_mut().driver.enqueue(&item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_flush_out(cx)
+        self.get_mut().driver.poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        this.start_close(CloseCode::NORMAL, "")?;
-        this.poll_flush_out(cx)
+        let driver = &mut self.get_mut().driver;
+        driver.start_close(CloseCode::NORMAL, "")?;
+        driver.poll_flush(cx)
     }
 }

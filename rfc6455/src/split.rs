@@ -1,78 +1,28 @@
-//! Owned receive and send halves of a [`WebSocket`] for use in two tasks.
+//! [`RecvHalf`] and [`SendHalf`]: a [`WebSocket`](crate::WebSocket) split in two, for two
+//! tasks.
 //!
-//! Both halves hold the connection behind one lock, taken only for the duration of a poll.
-//! A poll of either half may write (the receiver flushes pongs and the close reply), so
-//! both halves are woken when the socket becomes writable: a waker that wakes both is
-//! registered with the socket, and a spurious wake-up costs one poll.
+//! Both halves hold the connection's driver behind one lock, taken only for the duration
+//! of a poll (see `driver::shared`). Duty frames (pongs, the close reply) are queued in
+//! the shared state and written by whichever half runs next, so the receiving half needs
+//! no callback into the sending one.
 
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use rfc6455_proto::{CloseCode, DataKind, Message, OpCode};
+use futures_core::Stream;
+use rfc6455_proto::{CloseCode, Connection, DataKind, Message, OpCode, SendError};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::driver::Driver;
+use crate::driver::shared::{DriverRef, Shared, Side};
 use crate::error::Error;
-use crate::socket::WebSocket;
+use crate::streaming::{MessageReader, MessageWriter};
 
-#[derive(Debug, Default)]
-struct BothWakers {
-    slots: Mutex<[Option<Waker>; 2]>,
-}
-
-impl BothWakers {
-    fn set(&self, slot: usize, waker: &Waker) {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if !slots[slot].as_ref().is_some_and(|w| w.will_wake(waker)) {
-            slots[slot] = Some(waker.clone());
-        }
-    }
-}
-
-impl Wake for BothWakers {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        for waker in slots.iter().flatten() {
-            waker.wake_by_ref();
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Shared<S> {
-    ws: Mutex<WebSocket<S>>,
-    wakers: Arc<BothWakers>,
-}
-
-impl<S> Shared<S> {
-    /// Lock the connection and build the context that wakes both halves.
-    fn with<R>(
-        &self,
-        slot: usize,
-        cx: &Context<'_>,
-        f: impl FnOnce(&mut WebSocket<S>, &mut Context<'_>) -> R,
-    ) -> R {
-        self.wakers.set(slot, cx.waker());
-        let waker = Waker::from(self.wakers.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut ws: MutexGuard<'_, WebSocket<S>> =
-            self.ws.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut ws, &mut cx)
-    }
-}
-
-const RECV: usize = 0;
-const SEND: usize = 1;
-
-pub(crate) fn split<S>(ws: WebSocket<S>) -> (RecvHalf<S>, SendHalf<S>) {
-    let shared = Arc::new(Shared {
-        ws: Mutex::new(ws),
-        wakers: Arc::default(),
-    });
+/// Split `driver`'s connection into its two halves.
+pub(crate) fn split<S>(driver: Driver<S>) -> (RecvHalf<S>, SendHalf<S>) {
+    let shared = Arc::new(Shared::new(driver));
     (
         RecvHalf {
             shared: shared.clone(),
@@ -81,7 +31,12 @@ pub(crate) fn split<S>(ws: WebSocket<S>) -> (RecvHalf<S>, SendHalf<S>) {
     )
 }
 
-/// The receiving half of a split [`WebSocket`].
+/// The receiving half of a split [`WebSocket`](crate::WebSocket), from
+/// [`WebSocket::split`](crate::WebSocket::split).
+///
+/// Receive with [`recv`](Self::recv) (or as a [`Stream`]) or
+/// [`recv_stream`](Self::recv_stream). While it reads, it also answers pings and the
+/// peer's close frame.
 ///
 /// ```no_run
 /// # async fn demo(ws: rfc6455::WebSocket) {
@@ -97,124 +52,113 @@ pub struct RecvHalf<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
-    /// The next whole message; see [`WebSocket::recv`].
+    /// The next whole message; see [`WebSocket::recv`](crate::WebSocket::recv).
     ///
     /// # Cancel safety
-    /// Cancel-safe, as [`WebSocket::recv`].
+    /// Cancel-safe, as [`WebSocket::recv`](crate::WebSocket::recv).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) {
+    /// let (mut rx, _tx) = ws.split();
+    /// while let Some(msg) = rx.recv().await {
+    ///     match msg {
+    ///         Ok(msg) => println!("{msg:?}"),
+    ///         Err(e) => eprintln!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
-        poll_fn(|cx| self.shared.with(RECV, cx, |ws, cx| ws.poll_recv(cx))).await
+        poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Whether the connection has ended.
+    /// The next message as a [`MessageReader`]; see
+    /// [`WebSocket::recv_stream`](crate::WebSocket::recv_stream).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::recv_stream`](crate::WebSocket::recv_stream).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe until it returns.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rx, _tx) = ws.split();
+    /// if let Some(reader) = rx.recv_stream().await {
+    ///     let mut reader = reader?;
+    ///     tokio::io::copy(&mut reader, &mut tokio::io::sink()).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn recv_stream(&mut self) -> Option<Result<MessageReader<'_, S>, Error>> {
+        MessageReader::open(DriverRef::Shared(&self.shared, Side::Recv)).await
+    }
+
+    /// Whether the connection has ended; see
+    /// [`WebSocket::is_closed`](crate::WebSocket::is_closed).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) {
+    /// let (mut rx, _tx) = ws.split();
+    /// while let Some(_) = rx.recv().await {}
+    /// assert!(rx.is_closed());
+    /// # }
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.is_closed()
-            })
+            .with_now(Side::Recv, |driver| driver.is_closed())
     }
 
-    /// The status code of the peer's close frame; see [`WebSocket::close_code`].
+    /// The status code of the peer's close frame; see
+    /// [`WebSocket::close_code`](crate::WebSocket::close_code).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) {
+    /// let (mut rx, _tx) = ws.split();
+    /// while let Some(_) = rx.recv().await {}
+    /// println!("closed with {:?}", rx.close_code());
+    /// # }
+    /// ```
     pub fn close_code(&self) -> Option<CloseCode> {
         self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.close_code()
-            })
+            .with_now(Side::Recv, |driver| driver.close_code())
     }
 
-    /// The reason of the peer's close frame; see [`WebSocket::close_reason`].
+    /// The reason of the peer's close frame; see
+    /// [`WebSocket::close_reason`](crate::WebSocket::close_reason).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) {
+    /// let (mut rx, _tx) = ws.split();
+    /// while let Some(_) = rx.recv().await {}
+    /// println!("closed: {:?}", rx.close_reason());
+    /// # }
+    /// ```
     pub fn close_reason(&self) -> String {
         self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.close_reason().to_owned()
-            })
+            .with_now(Side::Recv, |driver| driver.close_reason().to_owned())
+    }
+
+    fn poll_recv(&self, cx: &Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        self.shared
+            .with(Side::Recv, cx, |driver, cx| driver.poll_recv(cx))
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
-    pub(crate) fn poll_chunk(
-        &mut self,
-        cx: &mut Context<'_>,
-        partial: bool,
-    ) -> Poll<Option<Result<crate::socket::Chunk, Error>>> {
-        self.shared
-            .with(RECV, cx, |ws, cx| ws.poll_chunk(cx, partial))
-    }
-
-    pub(crate) fn begin_streamed_receive(&mut self) {
-        self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.begin_streamed_receive()
-            });
-    }
-
-    pub(crate) fn variant(&self) -> rfc6455_proto::Variant {
-        self.shared
-            .with(RECV, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.variant()
-            })
-    }
-}
-
-impl<S> RecvHalf<S> {
-    pub(crate) fn mark_discarding(&mut self) {
-        let mut ws = self.shared.ws.lock().unwrap_or_else(|p| p.into_inner());
-        ws.mark_discarding_any();
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
-    pub(crate) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared
-            .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
-    }
-
-    pub(crate) fn enqueue_fragment(
-        &mut self,
-        kind: Option<DataKind>,
-        data: &[u8],
-        fin: bool,
-    ) -> Result<(), Error> {
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.enqueue_with(|core| core.send_fragment(kind, data, fin))
-            })
-    }
-
-    pub(crate) fn poll_flush_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.with(SEND, cx, |ws, cx| ws.poll_flush_out(cx))
-    }
-
-    pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.start_close(code, reason)
-            })
-    }
-
-    pub(crate) fn variant(&self) -> rfc6455_proto::Variant {
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.variant()
-            })
-    }
-
-    pub(crate) fn stream_fragment_size(&self) -> usize {
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.stream_fragment_size()
-            })
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for RecvHalf<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
     type Item = Result<Message, Error>;
 
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.shared.with(RECV, cx, |ws, cx| ws.poll_recv(cx))
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_recv(cx)
     }
 }
 
-/// The sending half of a split [`WebSocket`].
+/// The sending half of a split [`WebSocket`](crate::WebSocket), from
+/// [`WebSocket::split`](crate::WebSocket::split).
+///
+/// Send with [`send`](Self::send) and friends (or as a [`Sink`](futures_sink::Sink)),
+/// streamed with [`send_stream`](Self::send_stream) and friends; end with
+/// [`close`](Self::close).
 ///
 /// ```no_run
 /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
@@ -229,26 +173,22 @@ pub struct SendHalf<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
-    async fn queue(
-        &mut self,
-        f: impl FnOnce(&mut rfc6455_proto::Connection) -> Result<(), rfc6455_proto::SendError>,
-    ) -> Result<(), Error> {
-        poll_fn(|cx| {
-            self.shared
-                .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
-        })
-        .await?;
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.enqueue_with(f)
-            })?;
-        self.flush().await
-    }
-
-    /// Send a message; see [`WebSocket::send`].
+    /// Send a message and flush it; see [`WebSocket::send`](crate::WebSocket::send).
     ///
     /// # Errors
-    /// As for [`WebSocket::send`].
+    /// As for [`WebSocket::send`](crate::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As for [`WebSocket::send`](crate::WebSocket::send): if the future is dropped
+    /// before the message was queued, nothing was sent; once queued, the message is sent
+    /// whole by whichever half runs next.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send(rfc6455::Message::binary(vec![1, 2, 3])).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
         self.queue(|core| core.send_message(&message)).await
@@ -257,7 +197,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// Send a text message.
     ///
     /// # Errors
-    /// As for [`WebSocket::send`].
+    /// As for [`WebSocket::send`](crate::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_text("hello").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.queue(|core| core.send_text(text)).await
     }
@@ -265,15 +215,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// Send a binary message.
     ///
     /// # Errors
-    /// As for [`WebSocket::send`].
+    /// As for [`WebSocket::send`](crate::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_binary(&[0xde, 0xad, 0xbe, 0xef]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.queue(|core| core.send_binary(data)).await
     }
 
-    /// Send one fragment; see [`WebSocket::send_fragment`].
+    /// Send one fragment; see [`WebSocket::send_fragment`](crate::WebSocket::send_fragment).
     ///
     /// # Errors
-    /// As for [`WebSocket::send_fragment`].
+    /// As for [`WebSocket::send_fragment`](crate::WebSocket::send_fragment).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// use rfc6455::DataKind;
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_fragment(Some(DataKind::Text), b"Hel", false).await?;
+    /// tx.send_fragment(None, b"lo", true).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_fragment(
         &mut self,
         kind: Option<DataKind>,
@@ -283,10 +255,91 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
         self.queue(|core| core.send_fragment(kind, data, fin)).await
     }
 
-    /// Send a ping.
+    /// Send everything `reader` yields as one message; see
+    /// [`WebSocket::send_stream`](crate::WebSocket::send_stream).
     ///
     /// # Errors
-    /// As for [`WebSocket::ping`].
+    /// As for [`WebSocket::send_stream`](crate::WebSocket::send_stream).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropping the future leaves a message half sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_rx, mut tx) = ws.split();
+    /// let file = tokio::fs::File::open("/etc/hosts").await?;
+    /// tx.send_stream(rfc6455::DataKind::Binary, file).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_stream<R>(&mut self, kind: DataKind, reader: R) -> Result<u64, Error>
+    where
+        R: AsyncRead + Unpin,
+    {
+        self.message_writer(kind)?.send_from(reader).await
+    }
+
+    /// Send the chunks of `stream` as one message; see
+    /// [`WebSocket::send_chunks`](crate::WebSocket::send_chunks).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::send_chunks`](crate::WebSocket::send_chunks).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropping the future leaves a message half sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(b"ab"), Ok(b"cd")]);
+    /// tx.send_chunks(rfc6455::DataKind::Binary, chunks).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_chunks<T, E>(
+        &mut self,
+        kind: DataKind,
+        stream: impl Stream<Item = Result<T, E>> + Unpin,
+    ) -> Result<u64, Error>
+    where
+        T: AsRef<[u8]>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.message_writer(kind)?.send_chunks(stream).await
+    }
+
+    /// A writer for one message of type `kind`; see
+    /// [`WebSocket::message_writer`](crate::WebSocket::message_writer).
+    ///
+    /// # Errors
+    /// [`SendError::Unsupported`] on hybi-00.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncWriteExt;
+    /// let (_rx, mut tx) = ws.split();
+    /// let mut writer = tx.message_writer(rfc6455::DataKind::Text)?;
+    /// writer.write_all("streamed ".as_bytes()).await?;
+    /// writer.write_all("text".as_bytes()).await?;
+    /// writer.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn message_writer(&mut self, kind: DataKind) -> Result<MessageWriter<'_, S>, Error> {
+        MessageWriter::open(DriverRef::Shared(&self.shared, Side::Send), kind)
+    }
+
+    /// Send a ping; see [`WebSocket::ping`](crate::WebSocket::ping).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::ping`](crate::WebSocket::ping).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.ping(b"are you there?").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
         self.queue(|core| core.send_frame(OpCode::Ping, true, data))
             .await
@@ -296,47 +349,85 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     ///
     /// # Errors
     /// An I/O error of the socket.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: what is not yet written stays queued.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.flush().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.shared.with(SEND, cx, |ws, cx| ws.poll_flush_out(cx))).await
+        poll_fn(|cx| self.poll_flush_out(cx)).await
     }
 
     /// Send a close frame and flush it. The receiving half sees the end of the stream
     /// (`None`) once the peer answers, and then the socket is closed.
     ///
     /// # Errors
-    /// As for [`WebSocket::close`].
+    /// As for [`WebSocket::close`](crate::WebSocket::close).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: once the close frame is queued, dropping the future leaves it queued
+    /// for whichever half runs next.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (mut rx, mut tx) = ws.split();
+    /// tx.close(rfc6455::CloseCode::NORMAL, "done").await?;
+    /// while let Some(_) = rx.recv().await {}
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.start_close(code, reason)
-            })?;
+            .with_now(Side::Send, |driver| driver.start_close(code, reason))?;
         self.flush().await
+    }
+
+    /// Wait for room, queue what `enqueue` puts in the core, and flush.
+    async fn queue(
+        &mut self,
+        enqueue: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+    ) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_send_ready(cx)).await?;
+        self.shared
+            .with_now(Side::Send, |driver| driver.enqueue_with(enqueue))?;
+        self.flush().await
+    }
+
+    fn poll_send_ready(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared
+            .with(Side::Send, cx, |driver, cx| driver.poll_send_ready(cx))
+    }
+
+    fn poll_flush_out(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared
+            .with(Side::Send, cx, |driver, cx| driver.poll_flush(cx))
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> futures_sink::Sink<Message> for SendHalf<S> {
     type Error = Error;
 
-    fn poll_ready(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_send_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         self.shared
-            .with(SEND, cx, |ws, cx| ws.poll_ready_to_send(cx))
+            .with_now(Side::Send, |driver| driver.enqueue(&item))
     }
 
-    fn start_send(self: std::pin::Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.shared
-            .with(SEND, &Context::from_waker(Waker::noop()), |ws, _| {
-                ws.enqueue(&item)
-            })
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_flush_out(cx)
     }
 
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.with(SEND, cx, |ws, cx| ws.poll_flush_out(cx))
-    }
-
-    fn poll_close(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.with(SEND, cx, |ws, cx| {
-            ws.start_close(CloseCode::NORMAL, "")?;
-            ws.poll_flush_out(cx)
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared.with(Side::Send, cx, |driver, cx| {
+            driver.start_close(CloseCode::NORMAL, "")?;
+            driver.poll_flush(cx)
         })
     }
 }

@@ -21,7 +21,8 @@ use super::hook::{Handshake, Rejection};
 use super::registry::Registry;
 use super::settings::Settings;
 use super::upgrade::io_from_upgraded;
-use crate::socket::{StopSignal, WebSocket};
+use crate::socket::WebSocket;
+use crate::stop::StopSignal;
 use crate::transport::Transport;
 
 /// A connection's whole life, once accepted: the handler's future.

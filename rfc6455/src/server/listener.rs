@@ -26,7 +26,7 @@ use super::registry::{Registry, ServerHandle};
 use super::settings::Settings;
 use crate::http1::request::{Head, read_head, wants_close};
 use crate::http1::response;
-use crate::socket::StopSignal;
+use crate::stop::StopSignal;
 use crate::transport::{Rewound, Transport};
 
 /// What every connection of one server shares: its settings, its endpoint and its

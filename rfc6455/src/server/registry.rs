@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 
-use crate::socket::StopSignal;
+use crate::stop::StopSignal;
 
 /// The tasks a server spawned, so that `stop` can tell them to go and wait for them, and
 /// the signal that ends its accept loop.

@@ -1,0 +1,155 @@
+//! Ending a connection: the closing handshake, the server's stop signal, the idle and
+//! close deadlines, and what the peer's close frame said.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use rfc6455_proto::{CloseCode, CloseState, Role};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+
+use super::{Driver, Phase};
+use crate::error::Error;
+
+impl<S> Driver<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    /// Start the closing handshake if the server is stopping (close 1001).
+    pub(super) fn poll_stop_signal(&mut self, cx: &Context<'_>) {
+        if let Some(stop) = &self.stop
+            && self.core.close_state() == CloseState::Open
+            && stop.poll_stopped(cx)
+        {
+            let _ = self
+                .core
+                .send_close(CloseCode::GOING_AWAY, "server shutting down");
+            self.close_deadline = Some(Instant::now() + self.config.close_timeout);
+        }
+    }
+
+    /// Poll the idle / close deadline. `Ready` means a deadline passed and the phase changed.
+    pub(super) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = match (self.close_deadline, self.config.idle_timeout) {
+            (Some(close), _) => close,
+            (None, Some(idle)) => self.last_read + idle,
+            (None, None) => return Poll::Pending,
+        };
+        ready!(self.poll_deadline(cx, deadline));
+        if self.close_deadline.is_some() {
+            // The peer did not answer our close in time: give up on it.
+            self.end(None);
+        } else {
+            let _ = self.core.send_close(CloseCode::GOING_AWAY, "idle timeout");
+            self.error = Some(Error::idle_timeout());
+            self.phase = Phase::Finishing;
+        }
+        Poll::Ready(())
+    }
+
+    /// Write out what is queued, then close TCP (server, failure) or wait for the
+    /// server to close it (client after a clean closing handshake).
+    pub(super) fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = *self
+            .close_deadline
+            .get_or_insert_with(|| Instant::now() + self.config.close_timeout);
+        match self.poll_write_out(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => {
+                self.end(None);
+                return Poll::Ready(());
+            }
+            Poll::Pending => {
+                ready!(self.poll_deadline(cx, deadline));
+                self.end(None);
+                return Poll::Ready(());
+            }
+        }
+        if self.core.role() == Role::Client
+            && self.core.close_state() == CloseState::Closed
+            && !self.eof
+        {
+            self.phase = Phase::AwaitEof;
+        } else {
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            self.phase = Phase::Done;
+        }
+        Poll::Ready(())
+    }
+
+    /// Client: discard bytes until the server closes TCP, bounded by the close timeout.
+    pub(super) fn poll_await_eof(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            self.read_buf.clear();
+            match self.poll_fill(cx, true) {
+                Poll::Ready(Ok(())) if !self.eof => continue,
+                Poll::Ready(_) => break,
+                Poll::Pending => {
+                    let deadline = self.close_deadline.unwrap_or_else(Instant::now);
+                    ready!(self.poll_deadline(cx, deadline));
+                    break;
+                }
+            }
+        }
+        let _ = Pin::new(&mut self.io).poll_shutdown(cx);
+        self.phase = Phase::Done;
+        Poll::Ready(())
+    }
+}
+
+impl<S> Driver<S> {
+    /// Send a close frame unless the closing handshake has begun, and start the close
+    /// deadline ([`Config::close_timeout`](crate::Config::close_timeout)).
+    pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        if self.core.close_state() == CloseState::Open && matches!(self.phase, Phase::Open) {
+            self.core.send_close(code, reason)?;
+            self.close_deadline = Some(Instant::now() + self.config.close_timeout);
+        }
+        Ok(())
+    }
+
+    /// Whether the connection has ended.
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// The status code of the peer's close frame: 1005 if it had none, 1006 if the
+    /// connection ended without one, `None` while it is open.
+    pub(crate) fn close_code(&self) -> Option<CloseCode> {
+        match self.core.peer_close() {
+            Some(Some(frame)) => Some(frame.code()),
+            Some(None) => Some(CloseCode::NO_STATUS),
+            None if self.is_closed() => Some(CloseCode::ABNORMAL),
+            None => None,
+        }
+    }
+
+    /// The reason of the peer's close frame (empty if none).
+    pub(crate) fn close_reason(&self) -> &str {
+        match self.core.peer_close() {
+            Some(Some(frame)) => frame.reason(),
+            _ => "",
+        }
+    }
+
+    /// Ready once `deadline` has passed. One timer serves the idle and close deadlines;
+    /// it is created when first needed and moved, not re-created, when the deadline moves.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        timer.as_mut().poll(cx)
+    }
+
+    /// The connection is over: `error` (unless one is already pending) goes to the program.
+    pub(super) fn end(&mut self, error: Option<Error>) {
+        if self.error.is_none() {
+            self.error = error;
+        }
+        self.phase = Phase::Done;
+        self.timer = None;
+    }
+}

@@ -1,0 +1,150 @@
+//! [`Driver`]: the state of one established connection (protocol core, stream, read
+//! buffer, timers) and the `poll_*` methods that move it forward.
+//!
+//! [`WebSocket`](crate::WebSocket) owns one driver; the two halves of a split connection
+//! share one behind a lock ([`shared`]). Everything here is crate-private; the public types
+//! only forward to it.
+//!
+//! - `read`: the read loop ([`Driver::poll_chunk`], [`Driver::poll_recv`]);
+//! - `write`: queueing messages and writing the output (zero-copy vectored writes);
+//! - `close`: the closing handshake, the stop signal, the idle and close timers;
+//! - `streamed`: the state of a streamed receive (its limits, discarding an abandoned
+//!   message);
+//! - [`shared`]: the lock and wakers the halves of a split connection share.
+
+mod close;
+mod read;
+pub(crate) mod shared;
+mod streamed;
+mod write;
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use rfc6455_proto::{Assembler, Connection, DataKind};
+use tokio::time::{Instant, Sleep};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::info::HandshakeInfo;
+use crate::stop::StopSignal;
+
+/// A piece of a data message, as [`Driver::poll_chunk`] delivers it.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    pub(crate) kind: DataKind,
+    pub(crate) payload: Bytes,
+    pub(crate) first: bool,
+    pub(crate) fin: bool,
+}
+
+/// Where the connection is in its life.
+///
+/// ```text
+///          peer's close frame, protocol error, idle timeout
+///   Open ──────────────────────────────────────────────────▶ Finishing
+///    │                                                        │     │ client after a clean
+///    │                                   output written and   │     │ closing handshake:
+///    │ EOF, I/O error, our close         socket shut down     │     │ output written
+///    │ not answered in time              (or not in time)     │     ▼
+///    │                                                        │  AwaitEof
+///    │                                                        │     │ server's EOF, or
+///    ▼                                                        ▼     │ not in time
+///   Done ◀────────────────────────────────────────────────────┴─────┘
+/// ```
+#[derive(Debug)]
+enum Phase {
+    /// Messages flow (or, after our close frame, we wait for the peer's).
+    Open,
+    /// Write what is queued (a close reply or failure close), then end the connection.
+    Finishing,
+    /// Client after the closing handshake: wait for the server to close TCP (§7.1.1).
+    AwaitEof,
+    /// Over. `recv` returns the pending error once, then `None`.
+    Done,
+}
+
+/// One established connection over `S`, driven by its `poll_*` methods.
+#[derive(Debug)]
+pub(crate) struct Driver<S> {
+    io: S,
+    core: Connection,
+    read_buf: BytesMut,
+    assembler: Assembler,
+    /// Shared by the connections of a server (one allocation, not one per connection).
+    config: Arc<Config>,
+    phase: Phase,
+    /// The idle or close deadline timer, created when first needed.
+    timer: Option<Pin<Box<Sleep>>>,
+    last_read: Instant,
+    close_deadline: Option<Instant>,
+    eof: bool,
+    error: Option<Error>,
+    info: Box<HandshakeInfo>,
+    stop: Option<Arc<StopSignal>>,
+    /// At most this many queued output bytes are the program's own sends (what was queued
+    /// right after its last send, shrinking as output drains). The rest is what reading
+    /// queued (pongs, the close reply).
+    own_output: usize,
+    /// Drop data until the end of the current message (its streamed reader was dropped).
+    discarding: bool,
+    /// A large payload written from its own memory: it goes after the first `at` bytes
+    /// of the core's output (which end with its frame header).
+    big: Option<Box<(usize, Bytes)>>,
+    /// The read buffer was sized for a large frame (see [`crate::buffer_pool`]).
+    large_read: bool,
+}
+
+impl<S> Driver<S> {
+    /// Drive `core` over `io`, on which the opening handshake is done; `leftover` holds
+    /// the bytes read past the handshake.
+    pub(crate) fn new(
+        io: S,
+        core: Connection,
+        config: Arc<Config>,
+        leftover: BytesMut,
+        info: HandshakeInfo,
+    ) -> Self {
+        Self {
+            io,
+            core,
+            read_buf: leftover,
+            assembler: Assembler::default(),
+            config,
+            phase: Phase::Open,
+            timer: None,
+            last_read: Instant::now(),
+            close_deadline: None,
+            eof: false,
+            error: None,
+            info: Box::new(info),
+            stop: None,
+            own_output: 0,
+            discarding: false,
+            big: None,
+            large_read: false,
+        }
+    }
+
+    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
+        self.stop = Some(stop);
+    }
+
+    /// The protocol core (its role, variant, close state).
+    pub(crate) fn core(&self) -> &Connection {
+        &self.core
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn info(&self) -> &HandshakeInfo {
+        &self.info
+    }
+
+    pub(crate) fn io(&self) -> &S {
+        &self.io
+    }
+}

@@ -1,0 +1,146 @@
+//! The write path: queueing messages in the core (bounded by the write buffer limit) and
+//! writing the output, large server payloads straight from their own memory.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Buf;
+use rfc6455_proto::{CloseState, Connection, Message, OpCode, SendError};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{Driver, Phase};
+use crate::error::Error;
+
+/// Server payloads at least this long are written from the message's own memory (header
+/// and payload in one vectored write) instead of being copied into the output buffer.
+const ZERO_COPY_MIN: usize = 16 * 1024;
+
+impl<S> Driver<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    /// Wait until a message may be queued, then queue what `enqueue` puts in the core.
+    pub(crate) async fn queue(
+        &mut self,
+        enqueue: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+    ) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_send_ready(cx)).await?;
+        self.enqueue_with(enqueue)
+    }
+
+    /// Write everything queued to the socket.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_write_out(cx).map_err(Error::from)
+    }
+
+    /// Write queued bytes until none are left (or the socket would block).
+    pub(super) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some(big) = &mut self.big {
+            let (at, payload) = &mut **big;
+            // What was queued before the payload, the payload, and what was queued after
+            // it (copied messages, pongs): one vectored write.
+            let (head, tail) = self.core.pending_output().split_at(*at);
+            let bufs = [
+                io::IoSlice::new(head),
+                io::IoSlice::new(payload),
+                io::IoSlice::new(tail),
+            ];
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            let from_head = n.min(*at);
+            let from_payload = (n - from_head).min(payload.len());
+            let from_tail = n - from_head - from_payload;
+            *at -= from_head;
+            payload.advance(from_payload);
+            let done = payload.is_empty();
+            // Bytes of the tail are written only after all of the head.
+            self.core.consume_output(from_head + from_tail);
+            if done {
+                self.big = None;
+            }
+        }
+        while self.core.has_output() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.core.consume_output(n);
+        }
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Ready when a new message may be queued: what is already queued is under
+    /// [`Config::write_buffer_limit`](crate::Config::write_buffer_limit).
+    pub(crate) fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if !matches!(self.phase, Phase::Open) || self.core.close_state() != CloseState::Open {
+            return Poll::Ready(Err(Error::closed()));
+        }
+        loop {
+            let big = self.big.as_ref().map_or(0, |big| big.1.len());
+            if self.core.pending_output().len() + big < self.config.write_buffer_limit {
+                break;
+            }
+            if big > 0 {
+                ready!(self.poll_write_out(cx))?;
+                continue;
+            }
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
+            }
+            self.core.consume_output(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S> Driver<S> {
+    /// Queue a whole message (once [`poll_send_ready`](Self::poll_send_ready) said there
+    /// is room). A server's large payload is not copied: it is written from its own memory.
+    // Every `feed` and `send` runs this: inlined, the path of a small message is the core's
+    // `send_message` and little more (an out-of-line call measurably cost small echoes).
+    #[inline(always)]
+    pub(crate) fn enqueue(&mut self, message: &Message) -> Result<(), Error> {
+        if message.len() >= ZERO_COPY_MIN
+            && self.big.is_none()
+            && self.enqueue_zero_copy(message)?
+        {
+            return Ok(());
+        }
+        self.core.send_message(message)?;
+        self.own_output = self.core.pending_output().len();
+        Ok(())
+    }
+
+    /// Queue only the frame header of a large message, whose payload then leaves from its
+    /// own memory: whether it could (`false` for a client, which must mask: that needs a
+    /// copy). One such payload at a time; more messages queued meanwhile are copied behind
+    /// it, so that a burst of them leaves in one write.
+    fn enqueue_zero_copy(&mut self, message: &Message) -> Result<bool, Error> {
+        let opcode = match message {
+            Message::Text(_) => OpCode::Text,
+            Message::Binary(_) => OpCode::Binary,
+        };
+        if let Some(at) = self.core.send_frame_header(opcode, true, message.len())? {
+            self.big = Some(Box::new((at, message.clone().into_bytes())));
+            self.own_output = at;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Queue what `f` puts in the core (once [`poll_send_ready`](Self::poll_send_ready)
+    /// said there is room), as the program's own output.
+    pub(crate) fn enqueue_with(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> Result<(), SendError>,
+    ) -> Result<(), Error> {
+        f(&mut self.core)?;
+        self.own_output = self.core.pending_output().len();
+        Ok(())
+    }
+}
