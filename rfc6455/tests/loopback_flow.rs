@@ -1,15 +1,21 @@
 //! Loopback: flow — `recv` cancelled by `tokio::select!` loses nothing, and a peer that
 //! does not read makes `send`/`feed` wait instead of buffering without bound.
 
-mod common;
+mod support;
 
 use std::pin::pin;
 use std::time::Duration;
 
-use common::*;
-use rfc6455::{ClientOptions, CloseCode, Config, Message, connect, connect_with};
+use rfc6455::{ClientOptions, CloseCode, Config, Message, ServerHandle, connect, connect_with};
 use tokio::sync::oneshot;
 use tokio::time::{MissedTickBehavior, interval, timeout};
+
+use support::data::{pattern, text_pattern};
+use support::raw::{
+    OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawPeer, b0, encode_frame, raw_listener, read_frame,
+};
+use support::server::{Handled, echo_server, local, serve_one, url};
+use support::within;
 
 const BIG: usize = 256 * 1024;
 
@@ -19,7 +25,7 @@ const BIG: usize = 256 * 1024;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recv_cancelled_by_select_loses_nothing() {
     const N: u64 = 40;
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         for i in 0..N {
             let m = if i.is_multiple_of(2) {
                 Message::binary(pattern(i, BIG + i as usize))
@@ -60,6 +66,7 @@ async fn recv_cancelled_by_select_loses_nothing() {
     .await;
     assert!(ticks > 0, "the timer never won: recv was never cancelled");
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
     server.stop().await;
 }
 
@@ -126,15 +133,12 @@ async fn recv_cancelled_mid_frame_resumes_exactly() {
     );
 }
 
-/// What the server handler counted once released: messages and bytes before "done".
-async fn counting_server() -> (
-    rfc6455::ServerHandle,
-    oneshot::Sender<()>,
-    oneshot::Receiver<(usize, usize)>,
-) {
+/// A server whose handler does not read at all until told to, then counts the messages
+/// and their bytes before the text "done", and returns the count once the connection
+/// ends.
+async fn counting_server() -> (ServerHandle, oneshot::Sender<()>, Handled<(usize, usize)>) {
     let (go_tx, go_rx) = oneshot::channel::<()>();
-    let (count_tx, count_rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         // Not reading at all until told to.
         go_rx.await.unwrap();
         let (mut count, mut bytes) = (0, 0);
@@ -148,11 +152,11 @@ async fn counting_server() -> (
                 other => panic!("unexpected {other:?}"),
             }
         }
-        let _ = count_tx.send((count, bytes));
         while ws.recv().await.is_some() {}
+        (count, bytes)
     })
     .await;
-    (server, go_tx, count_rx)
+    (server, go_tx, handled)
 }
 
 fn small_buffer() -> ClientOptions {
@@ -165,7 +169,7 @@ fn small_buffer() -> ClientOptions {
 async fn send_waits_for_a_peer_that_does_not_read() {
     // Far more than the kernel's socket buffers can take on loopback.
     const CAP: usize = 256; // × 256 KiB = 64 MiB
-    let (server, go_tx, count_rx) = counting_server().await;
+    let (server, go_tx, handled) = counting_server().await;
     let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
         .await
         .unwrap();
@@ -193,8 +197,8 @@ async fn send_waits_for_a_peer_that_does_not_read() {
         }
     }
     within(ws.send_text("done")).await.unwrap();
-    assert_eq!(within(count_rx).await.unwrap(), (sent, sent * BIG));
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    assert_eq!(handled.returned().await, (sent, sent * BIG));
     server.stop().await;
 }
 
@@ -203,7 +207,7 @@ async fn send_waits_for_a_peer_that_does_not_read() {
 #[tokio::test]
 async fn feed_waits_for_a_peer_that_does_not_read() {
     const CAP: usize = 256;
-    let (server, go_tx, count_rx) = counting_server().await;
+    let (server, go_tx, handled) = counting_server().await;
     let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
         .await
         .unwrap();
@@ -227,8 +231,8 @@ async fn feed_waits_for_a_peer_that_does_not_read() {
     go_tx.send(()).unwrap();
     within(ws.flush()).await.unwrap();
     within(ws.send_text("done")).await.unwrap();
-    assert_eq!(within(count_rx).await.unwrap(), (fed, fed * BIG));
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    assert_eq!(handled.returned().await, (fed, fed * BIG));
     server.stop().await;
 }
 
