@@ -8,7 +8,7 @@ use std::time::Duration;
 use rfc6455::{ClientOptions, CloseCode, Config, ErrorKind, Message, SendError, connect};
 
 use support::raw::{OP_CLOSE, OP_TEXT, RawPeer, raw_listener};
-use support::server::{echo_server, local, serve_one, url};
+use support::server::{echo, echo_server, local, pair, serve_one, url};
 use support::within;
 
 /// What a server handler saw when its `recv` ended.
@@ -305,11 +305,14 @@ async fn idle_timeout_closes_silent_client_with_1001() {
     server.stop().await;
 }
 
-/// Traffic from the client keeps the connection alive past the idle timeout.
-#[tokio::test]
+/// Traffic from the client keeps the connection alive past the idle timeout. In memory and
+/// on paused time, so that a slow machine cannot make a 100 ms gap look like 800 ms of
+/// silence (that the server option reaches served connections is shown above).
+#[tokio::test(start_paused = true)]
 async fn idle_timeout_is_reset_by_traffic() {
-    let server = echo_server(local().idle_timeout(Some(Duration::from_millis(800)))).await;
-    let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
+    let idle = Config::default().idle_timeout(Some(Duration::from_millis(800)));
+    let (mut ws, server) = pair(64 * 1024, Config::default(), idle);
+    let server = tokio::spawn(echo(server));
     let started = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut n = 0;
@@ -324,10 +327,12 @@ async fn idle_timeout_is_reset_by_traffic() {
         n += 1;
     }
     assert!(!ws.is_closed());
-    // Then silence: the server closes with 1001.
+    // Then silence: the server closes with 1001, 800 ms after the last message.
+    let silent = tokio::time::Instant::now();
     assert!(within(ws.recv()).await.is_none());
+    assert!(silent.elapsed() >= Duration::from_millis(800));
     assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
-    server.stop().await;
+    within(server).await.unwrap();
 }
 
 /// The client's own idle timeout: a silent server gets a (masked) close 1001 and the

@@ -4,7 +4,8 @@
 //! * here: [`LIMIT`] and [`within`], the bound on every wait (a hang fails instead of
 //!   blocking);
 //! * [`server`]: our server on 127.0.0.1 (an echo server; [`server::serve_one`], whose
-//!   handler's end — its value or its panic — reaches the test);
+//!   handler's end — its value or its panic — reaches the test), and in-memory connections
+//!   for tests on paused time;
 //! * [`data`]: deterministic test payloads;
 //! * [`raw`]: a hand-written peer that speaks raw frames (RFC 6455 §5.2), so tests can send
 //!   what our own client never would and see exactly what our end puts on the wire;

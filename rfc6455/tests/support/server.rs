@@ -1,5 +1,7 @@
-//! Our server on 127.0.0.1, port 0: options, URLs, an echo server, and a server for one
-//! connection whose handler's end reaches the test.
+//! Our server on 127.0.0.1, port 0: options, URLs, an echo server, a server for one
+//! connection whose handler's end reaches the test, and in-memory connections for the
+//! tests that run on paused time (real sockets and paused time do not mix: the clock
+//! would jump while the kernel moves bytes).
 
 use std::any::Any;
 use std::future::Future;
@@ -9,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use rfc6455::{ServerHandle, ServerOptions, WebSocket, serve};
+use rfc6455::{Config, Role, ServerHandle, ServerOptions, WebSocket, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::oneshot;
 
 use super::{LIMIT, within};
@@ -105,4 +108,51 @@ pub(crate) async fn no_connection_left(server: &ServerHandle) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+// ------------------------------------------------------------ in memory, on paused time
+
+/// A connection in memory after its opening handshake: our client and our server, each
+/// with its `config`, over a `tokio::io::duplex` of `capacity` bytes each way.
+pub(crate) fn pair(
+    capacity: usize,
+    client: Config,
+    server: Config,
+) -> (WebSocket<DuplexStream>, WebSocket<DuplexStream>) {
+    let (a, b) = tokio::io::duplex(capacity);
+    (
+        WebSocket::from_stream(a, Role::Client, client),
+        WebSocket::from_stream(b, Role::Server, server),
+    )
+}
+
+/// Two ends of an in-memory connection, `(near, far)`, like a slow network in one
+/// direction: what is written at `far` reaches `near` in pieces of at most `piece` bytes,
+/// `pause` apart; what is written at `near` reaches `far` at once. On paused time the
+/// pauses are exact, so a test can know that a reader at `near` waits between pieces.
+pub(crate) fn slow_link(piece: usize, pause: Duration) -> (DuplexStream, DuplexStream) {
+    let (near, relay_near) = tokio::io::duplex(piece);
+    let (relay_far, far) = tokio::io::duplex(64 * 1024);
+    let (mut from_near, mut to_near) = tokio::io::split(relay_near);
+    let (mut from_far, mut to_far) = tokio::io::split(relay_far);
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_near, &mut to_far).await;
+        let _ = to_far.shutdown().await;
+    });
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; piece];
+        loop {
+            match from_far.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to_near.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(pause).await;
+        }
+        let _ = to_near.shutdown().await;
+    });
+    (near, far)
 }
