@@ -1,5 +1,5 @@
-//! A 1 GiB message streamed both ways with bounded memory. Alone in its test binary so
-//! that the process's peak RSS measures this transfer only.
+//! A 1 GiB message streamed both ways with bounded memory. Alone in its test binary (one
+//! test) so that the process's peak resident memory measures this transfer only.
 
 mod support;
 
@@ -7,24 +7,10 @@ use rfc6455::DataKind;
 use tokio::io::AsyncReadExt;
 
 use support::data::drain;
+use support::memory::peak_resident_bytes;
 use support::server::{local, serve_one, url};
 
 const SIZE: u64 = 1 << 30;
-
-/// The process's peak resident set size, in bytes (VmHWM).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
-    let kib: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("kB");
-    kib * 1024
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_gib_streamed_both_ways_in_bounded_memory() {
@@ -38,7 +24,7 @@ async fn one_gib_streamed_both_ways_in_bounded_memory() {
         (got, sent.map_err(|e| e.to_string()))
     })
     .await;
-    let before = peak_rss();
+    let before = peak_resident_bytes();
     let (mut ws, _) = rfc6455::connect(&url(&server, "/")).await.unwrap();
     let sent = ws
         .send_stream(DataKind::Binary, tokio::io::repeat(0x5A).take(SIZE))
@@ -53,7 +39,7 @@ async fn one_gib_streamed_both_ways_in_bounded_memory() {
         (sent, got, server_got, server_sent),
         (SIZE, SIZE, Ok(SIZE), Ok(SIZE))
     );
-    let growth = peak_rss().saturating_sub(before);
+    let growth = peak_resident_bytes().saturating_sub(before);
     println!(
         "1 GiB each way: peak RSS grew by {:.1} MiB (before: {:.1} MiB)",
         growth as f64 / (1 << 20) as f64,

@@ -12,7 +12,8 @@
 //! * [`http`]: raw HTTP requests and responses, written and read byte by byte;
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
-//! * [`tls`]: certificates made at test time (feature `tls`).
+//! * [`tls`]: certificates made at test time (feature `tls`);
+//! * [`memory`]: this process's resident memory, for the tests that bound it.
 //!
 //! The raw peer and the HTTP helpers encode and decode by hand, independently of the
 //! library, so they are an oracle for it rather than a mirror of it.
@@ -24,6 +25,7 @@
 pub(crate) mod data;
 pub(crate) mod http;
 pub(crate) mod interop;
+pub(crate) mod memory;
 pub(crate) mod peers;
 pub(crate) mod raw;
 pub(crate) mod server;
