@@ -9,15 +9,14 @@
 //! `scripts/install-peers.sh`); any of them missing fails the test, it never skips.
 //! Screenshots go to `$TMPDIR/rfc6455-browser-*.png`.
 
-mod mapper_support;
-mod peers;
+mod support;
 
 use std::time::Duration;
 
-use mapper_support::static_dir;
-use peers::{Peer, chromium_driver};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
+
+use support::peers::{self, Peer, chromium_driver, static_dir};
 
 /// At most two browsers at once on a two-core machine.
 static BROWSERS: Semaphore = Semaphore::const_new(2);

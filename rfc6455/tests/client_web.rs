@@ -4,7 +4,7 @@
 //! `User-Agent`, cookies, URL userinfo), IPv6 literals, and an HTTP `CONNECT` proxy run in
 //! the test (with and without Basic authentication, 407, a silent proxy).
 
-mod tls_support;
+mod support;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -14,10 +14,13 @@ use rfc6455::{
     ClientOptions, CloseCode, ErrorKind, Handshake, HandshakeError, Message, Rejection,
     ServerHandle, ServerOptions, Transport, WebSocket, connect_with, serve_with,
 };
-use tls_support::{Pki, local, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+
+use support::server::{echo, local};
+use support::tls::Pki;
+use support::within;
 
 // ------------------------------------------------------------------ a small web site
 
@@ -117,10 +120,11 @@ async fn web() -> Web {
             |ws, ()| echo(ws),
         )
     };
-    let plain = start(local(), false).await.unwrap();
-    // hybi-00 on too: one test speaks it over TLS.
-    let tls_options = local().tls(pki.server_tls()).hybi00(true);
-    let tls = start(tls_options, true).await.unwrap();
+    // hybi-00 on: a test sends its headers with a hybi-00 client too.
+    let plain = start(local().hybi00(true), false).await.unwrap();
+    let tls = start(local().hybi00(true).tls(pki.server_tls()), true)
+        .await
+        .unwrap();
     ports.plain.set(plain.local_addr().port()).unwrap();
     ports.tls.set(tls.local_addr().port()).unwrap();
     Web {
@@ -128,14 +132,6 @@ async fn web() -> Web {
         tls,
         pki,
         seen,
-    }
-}
-
-async fn echo(mut ws: WebSocket) {
-    while let Some(Ok(msg)) = ws.recv().await {
-        if ws.send(msg).await.is_err() {
-            break;
-        }
     }
 }
 
@@ -603,8 +599,8 @@ async fn proxy_one(
         authorization: authorization.clone(),
     });
     if silent {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-        return Ok(());
+        // Hold the connection, answering nothing, until the test ends.
+        return std::future::pending().await;
     }
     if let Some(credentials) = credentials
         && authorization.as_deref() != Some(&format!("Basic {credentials}"))

@@ -1,32 +1,27 @@
 //! The examples of the core issue, run as programs and their output checked: `echo-server`,
 //! `test-server` and `client` (which talks to the test server with RFC 6455, then hybi-00).
 
-mod peers;
+mod support;
 
-use peers::Peer;
 use rfc6455::{CloseCode, Message};
-use tokio::time::timeout;
 
-const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+use support::peers::Peer;
+use support::within;
 
 #[tokio::test]
 async fn echo_server_echoes_both_types_and_reports_the_close() {
     let mut server = Peer::example("echo-server", &["--port", "0", "--timeout", "300"]);
     let port = server.localhost_port().await;
     let url = format!("ws://127.0.0.1:{port}/chat?x=1");
-    let (mut ws, _) = timeout(LIMIT, rfc6455::connect(&url))
-        .await
-        .unwrap()
-        .unwrap();
+    let (mut ws, _) = within(rfc6455::connect(&url)).await.unwrap();
     ws.send_text("hi").await.unwrap();
-    let echo = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
+    let echo = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(echo, Message::text("hi"));
     ws.send_binary(&[1, 2, 3]).await.unwrap();
-    let echo = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
+    let echo = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(echo, Message::binary(vec![1, 2, 3]));
-    timeout(LIMIT, ws.close(CloseCode::from(4000), "bye"))
+    within(ws.close(CloseCode::from(4000), "bye"))
         .await
-        .unwrap()
         .unwrap();
     let connected = server.line_with("connected").await;
     assert!(connected.contains("GET /chat?x=1 HTTP/1.1"), "{connected}");

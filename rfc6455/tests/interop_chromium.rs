@@ -13,13 +13,16 @@
 //! Needs `/usr/bin/chromium`, `node` and playwright-core in `tests/browser/node_modules`
 //! (all installed by `scripts/install-peers.sh`); any missing fails the test.
 
-mod peers;
+mod support;
 
 use std::time::Duration;
 
-use peers::{chromium_driver, echo_server, local, reports, workspace_root};
 use rfc6455::StaticFiles;
 use tokio::process::Command;
+
+use support::interop::{echo_server, reports};
+use support::peers::{self, chromium_driver, workspace_root};
+use support::server::local;
 
 /// The bound on the whole browser run (start, page, every check, close).
 const TIMEOUT: Duration = Duration::from_secs(120);

@@ -15,18 +15,21 @@
 //! The peers are installed by `scripts/install-peers.sh` (`npm ci` in `tests/interop`, a
 //! virtualenv `.venv` with `websockets`). A missing peer fails the tests: never a skip.
 
-mod peers;
+mod support;
 
 use std::time::Duration;
 
-use peers::{
-    Peer, Report, assert_closed_normally, binary_of, echo_server, expect_binary, expect_text,
-    interop_script, local, node, python, reports, roundtrip_binary, roundtrip_fragmented,
-    roundtrip_text, run_scenario, send_fragments_around_a_ping, text_of,
-};
 use rfc6455::{ClientOptions, WebSocket};
 use tokio::process::Command;
 use tokio::time::timeout;
+
+use support::data::{pattern, text_pattern};
+use support::interop::{
+    Report, assert_closed_normally, echo_server, expect_binary, expect_text, reports,
+    roundtrip_binary, roundtrip_fragmented, roundtrip_text, send_fragments_around_a_ping,
+};
+use support::peers::{Peer, interop_script, node, python, run_scenario};
+use support::server::local;
 
 /// Bound on every wait for a peer: a start, a message, a whole scenario.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -193,8 +196,8 @@ async fn python_client_sizes_0_1_1_mib() {
 
 async fn roundtrip_sizes(ws: &mut WebSocket, sizes: &[usize]) {
     for &size in sizes {
-        roundtrip_text(ws, &text_of(size), TIMEOUT).await;
-        roundtrip_binary(ws, &binary_of(size), TIMEOUT).await;
+        roundtrip_text(ws, &text_pattern(0, size), TIMEOUT).await;
+        roundtrip_binary(ws, &pattern(0, size), TIMEOUT).await;
     }
 }
 

@@ -10,20 +10,23 @@
 //! The peer lives in the virtualenv `.venv` at the workspace root, made by
 //! `scripts/install-peers.sh`. A missing peer fails the tests: it is never a skip.
 
-mod peers;
+mod support;
 
 use std::time::Duration;
 
-use peers::{
-    Peer, Report, assert_closed_normally, binary_of, echo_server, expect_binary, expect_text,
-    interop_script, local, python, reports, roundtrip_binary, roundtrip_fragmented, roundtrip_text,
-    run_scenario, send_fragments_around_a_ping, text_of,
-};
-use rfc6455::{ClientOptions, DataKind, ErrorKind, Message, ServerHandle, ServerOptions};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use rfc6455::{ClientOptions, DataKind, ErrorKind, Message, ServerHandle};
+use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+
+use support::data::{drain, pattern, text_pattern};
+use support::interop::{
+    Report, assert_closed_normally, echo_server, expect_binary, expect_text, reports,
+    roundtrip_binary, roundtrip_fragmented, roundtrip_text, send_fragments_around_a_ping,
+};
+use support::peers::{Peer, interop_script, python, run_scenario};
+use support::server::{local, serve_one, url};
 
 /// Bound on every wait for the peer: a start, a message, a whole scenario.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -176,7 +179,7 @@ async fn rust_client_binary() {
     let mut ws = server.connect().await;
     for data in [
         &b"\x00\x01\x02\xff"[..],
-        &binary_of(256),
+        &pattern(0, 256),
         b"\xc3\x28 not utf-8",
     ] {
         roundtrip_binary(&mut ws, data, TIMEOUT).await;
@@ -200,8 +203,8 @@ async fn rust_client_sizes_125_126_65535_65536() {
     let mut server = Peer::python_echo_server(TIMEOUT).await;
     let mut ws = server.connect().await;
     for size in [125, 126, 65535, 65536] {
-        roundtrip_text(&mut ws, &text_of(size), TIMEOUT).await;
-        roundtrip_binary(&mut ws, &binary_of(size), TIMEOUT).await;
+        roundtrip_text(&mut ws, &text_pattern(0, size), TIMEOUT).await;
+        roundtrip_binary(&mut ws, &pattern(0, size), TIMEOUT).await;
     }
     server.close_normally(ws).await;
 }
@@ -210,8 +213,8 @@ async fn rust_client_sizes_125_126_65535_65536() {
 async fn rust_client_16_mib() {
     let mut server = Peer::python_echo_server(TIMEOUT).await;
     let mut ws = server.connect().await;
-    roundtrip_binary(&mut ws, &binary_of(LARGE), TIMEOUT).await;
-    roundtrip_text(&mut ws, &text_of(LARGE), TIMEOUT).await;
+    roundtrip_binary(&mut ws, &pattern(0, LARGE), TIMEOUT).await;
+    roundtrip_text(&mut ws, &text_pattern(0, LARGE), TIMEOUT).await;
     server.close_normally(ws).await;
 }
 
@@ -248,13 +251,13 @@ async fn rust_client_ping() {
     let mut ws = server.connect().await;
     ws.ping(b"interop-ping").await.expect("ping");
     ws.ping(b"").await.expect("empty ping");
-    ws.ping(&binary_of(125)).await.expect("125-byte ping");
+    ws.ping(&pattern(0, 125)).await.expect("125-byte ping");
     // The pongs are consumed by `recv`; the next thing it returns is the echo.
     roundtrip_text(&mut ws, "after ping", TIMEOUT).await;
 
     // A ping over 125 bytes is refused here, and the connection goes on.
     let err = ws
-        .ping(&binary_of(126))
+        .ping(&pattern(0, 126))
         .await
         .expect_err("a 126-byte ping is refused");
     assert_eq!(err.kind(), ErrorKind::Send, "{err}");
@@ -320,51 +323,25 @@ async fn rust_client_subprotocol() {
 
 const STREAM_SIZE: u64 = 100 << 20;
 
-/// Count a streamed message's bytes, checking each is `expected`.
-async fn drain_stream<S>(reader: &mut rfc6455::MessageReader<'_, S>, expected: u8) -> u64
-where
-    S: AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let mut total = 0;
-    while let Some(chunk) = reader.next_chunk().await {
-        let chunk = chunk.expect("streamed chunk");
-        assert!(
-            chunk.iter().all(|&b| b == expected),
-            "streamed payload corrupted"
-        );
-        total += chunk.len() as u64;
-    }
-    total
-}
-
 #[tokio::test]
 async fn python_client_streams_100_mib_both_ways() {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let server = rfc6455::serve(
-        ServerOptions::default().listen_addr([127, 0, 0, 1].into()),
-        move |mut ws| {
-            let tx = tx.clone();
-            async move {
-                let mut reader = ws.recv_stream().await.unwrap().unwrap();
-                let got = drain_stream(&mut reader, 0x5A).await;
-                drop(reader);
-                let source = AsyncReadExt::take(tokio::io::repeat(0xA5), STREAM_SIZE);
-                let sent = ws.send_stream(DataKind::Binary, source).await.unwrap();
-                let _ = tx.send((got, sent));
-                let _ = ws.recv().await;
-            }
-        },
-    )
-    .await
-    .unwrap();
-    let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
-    let stdout = run_python_client(&url, "stream-100mib").await;
+    let (server, handled) = serve_one(local(), |mut ws| async move {
+        let mut reader = ws.recv_stream().await.unwrap().unwrap();
+        let got = drain(&mut reader, 0x5A).await;
+        drop(reader);
+        let source = AsyncReadExt::take(tokio::io::repeat(0xA5), STREAM_SIZE);
+        let sent = ws.send_stream(DataKind::Binary, source).await;
+        let _ = ws.recv().await;
+        (got, sent.map_err(|e| e.to_string()))
+    })
+    .await;
+    let stdout = run_python_client(&url(&server, "/"), "stream-100mib").await;
     assert!(
         stdout.contains(&format!("OK stream-received {STREAM_SIZE}")),
         "{stdout}"
     );
-    let (got, sent) = timeout(TIMEOUT, rx.recv()).await.unwrap().unwrap();
-    assert_eq!((got, sent), (STREAM_SIZE, STREAM_SIZE));
+    let (got, sent) = handled.returned().await;
+    assert_eq!((got, sent), (Ok(STREAM_SIZE), Ok(STREAM_SIZE)));
     server.stop().await;
 }
 
@@ -380,8 +357,10 @@ async fn rust_client_streams_100_mib_through_python() {
         .unwrap()
         .unwrap()
         .unwrap();
-    let got = timeout(TIMEOUT, drain_stream(&mut reader, 0x5A))
-        .await
-        .unwrap();
-    assert_eq!(got, STREAM_SIZE, "the echo of a 100 MiB streamed message");
+    let got = timeout(TIMEOUT, drain(&mut reader, 0x5A)).await.unwrap();
+    assert_eq!(
+        got,
+        Ok(STREAM_SIZE),
+        "the echo of a 100 MiB streamed message"
+    );
 }

@@ -2,15 +2,19 @@
 //! the answer (101 with bytes behind it, subprotocols, headers), and every way
 //! connecting fails (closed port, bad URL, non-101 answers, bad 101s, timeouts).
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use http::{HeaderName, HeaderValue, StatusCode};
 use rfc6455::{ClientOptions, ErrorKind, HandshakeError, Message, connect, connect_with};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+use support::data::pattern;
+use support::http::{SAMPLE_ACCEPT, header_value, read_head};
+use support::raw::{OP_BINARY, OP_TEXT, RawPeer, b0, encode_frame, raw_listener};
+use support::within;
 
 /// Accept one connection, read its request head, write `answer` (the client may hang up
 /// before all of it is written), and keep the socket open until the client hangs up.

@@ -1,13 +1,15 @@
 //! Loopback: the closing handshake (§5.5.1, §7) in both directions, close codes and
 //! reasons, refusals of invalid closes, abnormal ends, and the idle and close timeouts.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use rfc6455::{ClientOptions, CloseCode, Config, ErrorKind, Message, SendError, connect};
-use tokio::sync::oneshot;
+
+use support::raw::{OP_CLOSE, OP_TEXT, RawPeer, raw_listener};
+use support::server::{echo, echo_server, local, pair, serve_one, url};
+use support::within;
 
 /// What a server handler saw when its `recv` ended.
 #[derive(Debug, PartialEq)]
@@ -21,16 +23,15 @@ struct Ending {
 
 #[tokio::test]
 async fn client_close_code_and_reason_reach_server() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         let r = ws.recv().await;
-        let _ = tx.send(Ending {
+        Ending {
             recv_none: r.is_none(),
             code: ws.close_code(),
             reason: ws.close_reason().to_owned(),
             closed: ws.is_closed(),
             peer_first: ws.peer_closed_first(),
-        });
+        }
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -42,7 +43,7 @@ async fn client_close_code_and_reason_reach_server() {
     assert_eq!(ws.close_code(), Some(4000.into()));
     assert_eq!(ws.peer_closed_first(), Some(false));
     assert_eq!(
-        within(rx).await.unwrap(),
+        handled.returned().await,
         Ending {
             recv_none: true,
             code: Some(4000.into()),
@@ -56,11 +57,10 @@ async fn client_close_code_and_reason_reach_server() {
 
 #[tokio::test]
 async fn server_close_code_and_reason_reach_client() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.send_text("last words").await.unwrap();
         ws.close(4001.into(), "server bye").await.unwrap();
-        let _ = tx.send((ws.is_closed(), ws.close_code(), ws.peer_closed_first()));
+        (ws.is_closed(), ws.close_code(), ws.peer_closed_first())
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -82,7 +82,7 @@ async fn server_close_code_and_reason_reach_client() {
     // recv keeps returning None.
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(
-        within(rx).await.unwrap(),
+        handled.returned().await,
         (true, Some(4001.into()), Some(false))
     );
     server.stop().await;
@@ -145,14 +145,13 @@ async fn invalid_close_is_refused_and_connection_stays_open() {
 /// A close frame without a status is reported as 1005 and answered with an empty close.
 #[tokio::test]
 async fn close_without_status_is_reported_as_1005() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         let r = ws.recv().await;
-        let _ = tx.send((
+        (
             r.is_none(),
             ws.close_code(),
             ws.close_frame().map(|f| f.is_none()),
-        ));
+        )
     })
     .await;
     let (mut peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
@@ -161,7 +160,7 @@ async fn close_without_status_is_reported_as_1005() {
     assert_eq!((reply.opcode, reply.payload.len()), (OP_CLOSE, 0));
     within(peer.expect_eof()).await;
     assert_eq!(
-        within(rx).await.unwrap(),
+        handled.returned().await,
         (true, Some(CloseCode::NO_STATUS), Some(true))
     );
     server.stop().await;
@@ -183,25 +182,24 @@ async fn server_echoes_close_code_then_closes_tcp() {
 /// `Abnormal`, then `None`, and the close code reads 1006.
 #[tokio::test]
 async fn tcp_drop_without_close_is_abnormal() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         let first = ws.recv().await.unwrap().unwrap();
         let err = ws.recv().await.unwrap().unwrap_err();
         let then = ws.recv().await;
-        let _ = tx.send((
+        (
             first,
             err.kind(),
             err.close_code(),
             then.is_none(),
             ws.close_code(),
-        ));
+        )
     })
     .await;
     let (mut peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
     peer.send(true, OP_TEXT, b"hello").await;
     drop(peer);
     assert_eq!(
-        within(rx).await.unwrap(),
+        handled.returned().await,
         (
             Message::text("hello"),
             ErrorKind::Abnormal,
@@ -217,13 +215,14 @@ async fn tcp_drop_without_close_is_abnormal() {
 /// sees an abnormal end.
 #[tokio::test]
 async fn server_dropping_connection_is_abnormal_for_client() {
-    let server = serve_one(local(), |ws| async move { drop(ws) }).await;
+    let (server, handled) = serve_one(local(), |ws| async move { drop(ws) }).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     let err = within(ws.recv()).await.unwrap().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Abnormal);
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::ABNORMAL));
     assert!(ws.is_closed());
+    handled.returned().await;
     server.stop().await;
 }
 
@@ -282,13 +281,12 @@ async fn data_after_our_close_is_discarded() {
 /// clean close with that code, the server handler an `IdleTimeout` error.
 #[tokio::test]
 async fn idle_timeout_closes_silent_client_with_1001() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(
+    let (server, handled) = serve_one(
         local().idle_timeout(Some(Duration::from_millis(300))),
         |mut ws| async move {
             let r = ws.recv().await;
             let r = r.map(|r| r.map_err(|e| (e.kind(), e.close_code())));
-            let _ = tx.send((r, ws.recv().await.is_none()));
+            (r, ws.recv().await.is_none())
         },
     )
     .await;
@@ -298,7 +296,7 @@ async fn idle_timeout_closes_silent_client_with_1001() {
     assert!(started.elapsed() >= Duration::from_millis(250));
     assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
     assert!(ws.is_closed());
-    let (first, then_none) = within(rx).await.unwrap();
+    let (first, then_none) = handled.returned().await;
     assert_eq!(
         first,
         Some(Err((ErrorKind::IdleTimeout, Some(CloseCode::GOING_AWAY))))
@@ -307,11 +305,14 @@ async fn idle_timeout_closes_silent_client_with_1001() {
     server.stop().await;
 }
 
-/// Traffic from the client keeps the connection alive past the idle timeout.
-#[tokio::test]
+/// Traffic from the client keeps the connection alive past the idle timeout. In memory and
+/// on paused time, so that a slow machine cannot make a 100 ms gap look like 800 ms of
+/// silence (that the server option reaches served connections is shown above).
+#[tokio::test(start_paused = true)]
 async fn idle_timeout_is_reset_by_traffic() {
-    let server = echo_server(local().idle_timeout(Some(Duration::from_millis(800)))).await;
-    let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
+    let idle = Config::default().idle_timeout(Some(Duration::from_millis(800)));
+    let (mut ws, server) = pair(64 * 1024, Config::default(), idle);
+    let server = tokio::spawn(echo(server));
     let started = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut n = 0;
@@ -326,10 +327,12 @@ async fn idle_timeout_is_reset_by_traffic() {
         n += 1;
     }
     assert!(!ws.is_closed());
-    // Then silence: the server closes with 1001.
+    // Then silence: the server closes with 1001, 800 ms after the last message.
+    let silent = tokio::time::Instant::now();
     assert!(within(ws.recv()).await.is_none());
+    assert!(silent.elapsed() >= Duration::from_millis(800));
     assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
-    server.stop().await;
+    within(server).await.unwrap();
 }
 
 /// The client's own idle timeout: a silent server gets a (masked) close 1001 and the

@@ -1,41 +1,52 @@
 //! Loopback: flow — `recv` cancelled by `tokio::select!` loses nothing, and a peer that
 //! does not read makes `send`/`feed` wait instead of buffering without bound.
+//!
+//! Every test here races a timer against the other end, so they all run in memory
+//! (`tokio::io::duplex`) on paused time: the clock moves only when every task waits, so
+//! the timer fires exactly when the other end is paused or blocked, on any machine.
 
-mod common;
+mod support;
 
 use std::pin::pin;
 use std::time::Duration;
 
-use common::*;
-use rfc6455::{ClientOptions, CloseCode, Config, Message, connect, connect_with};
+use rfc6455::{CloseCode, Config, Message, Role, WebSocket};
+use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio::time::{MissedTickBehavior, interval, timeout};
+
+use support::data::{pattern, text_pattern};
+use support::raw::{OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawPeer, b0, encode_frame, read_frame};
+use support::server::{echo, slow_link};
+use support::within;
 
 const BIG: usize = 256 * 1024;
 
-/// Our server sends large messages with gaps; the client's `recv` sits in a `select!`
-/// against a 1 ms timer, so it is often dropped mid-message. Every message must arrive
-/// exactly once, whole and in order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Message `i` of the first test: binary and text in turn, each a little different in size.
+fn message(i: u64) -> Message {
+    if i.is_multiple_of(2) {
+        Message::binary(pattern(i, BIG + i as usize))
+    } else {
+        Message::text(text_pattern(i, BIG - i as usize))
+    }
+}
+
+/// Our server sends large messages over a slow link (16 KiB pieces, 1.5 ms apart); the
+/// client's `recv` sits in a `select!` against a 1 ms timer, so it is dropped in the middle
+/// of every message. Every message must arrive exactly once, whole and in order.
+#[tokio::test(start_paused = true)]
 async fn recv_cancelled_by_select_loses_nothing() {
     const N: u64 = 40;
-    let server = serve_one(local(), |mut ws| async move {
+    let (near, far) = slow_link(16 * 1024, Duration::from_micros(1500));
+    let server = tokio::spawn(async move {
+        let mut ws = WebSocket::from_stream(far, Role::Server, Config::default());
         for i in 0..N {
-            let m = if i.is_multiple_of(2) {
-                Message::binary(pattern(i, BIG + i as usize))
-            } else {
-                Message::text(text_pattern(i, BIG - i as usize))
-            };
-            ws.send(m).await.unwrap();
-            if i.is_multiple_of(3) {
-                // A gap, so that the client's timer wins while a message is half read.
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
+            ws.send(message(i)).await.unwrap();
         }
         while ws.recv().await.is_some() {}
-    })
-    .await;
-    let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
+    });
+    let mut ws = WebSocket::from_stream(near, Role::Client, Config::default());
     let mut tick = interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut next = 0u64;
@@ -45,11 +56,7 @@ async fn recv_cancelled_by_select_loses_nothing() {
             tokio::select! {
                 m = ws.recv() => {
                     let m = m.expect("stream ended early").expect("recv error");
-                    let want = if next.is_multiple_of(2) {
-                        Message::binary(pattern(next, BIG + next as usize))
-                    } else {
-                        Message::text(text_pattern(next, BIG - next as usize))
-                    };
+                    let want = message(next);
                     assert!(m == want, "message {next} differs (len {} vs {})", m.len(), want.len());
                     next += 1;
                 }
@@ -60,20 +67,19 @@ async fn recv_cancelled_by_select_loses_nothing() {
     .await;
     assert!(ticks > 0, "the timer never won: recv was never cancelled");
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
-    server.stop().await;
+    within(server).await.unwrap();
 }
 
-/// A raw server writes every frame in pieces with pauses between them — splitting
-/// headers, multi-byte characters and fragmented messages — so `recv` is certainly
-/// cancelled mid-frame and mid-message.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// A raw server writes every frame in pieces with 3 ms pauses between them — splitting
+/// headers, multi-byte characters and fragmented messages — so `recv`, against a 1 ms
+/// timer, is certainly cancelled mid-frame and mid-message.
+#[tokio::test(start_paused = true)]
 async fn recv_cancelled_mid_frame_resumes_exactly() {
-    use tokio::io::AsyncWriteExt;
     const N: u64 = 12;
     let expected = |i: u64| text_pattern(i, BIG + 3 * i as usize);
-    let (listener, ws_url) = raw_listener("/").await;
+    let (near, far) = tokio::io::duplex(64 * 1024);
     let client = tokio::spawn(async move {
-        let (mut ws, _) = connect(&ws_url).await.unwrap();
+        let mut ws = WebSocket::from_stream(near, Role::Client, Config::default());
         let mut tick = interval(Duration::from_millis(1));
         let mut got = Vec::new();
         let mut ticks = 0u64;
@@ -88,7 +94,7 @@ async fn recv_cancelled_mid_frame_resumes_exactly() {
         }
         (got, ticks)
     });
-    let (mut peer, _) = within(RawPeer::accept(&listener, &[], &[])).await;
+    let mut peer = RawPeer::new(far, Role::Server);
     for i in 0..N {
         let text = expected(i);
         let bytes = text.as_bytes();
@@ -126,16 +132,13 @@ async fn recv_cancelled_mid_frame_resumes_exactly() {
     );
 }
 
-/// What the server handler counted once released: messages and bytes before "done".
-async fn counting_server() -> (
-    rfc6455::ServerHandle,
-    oneshot::Sender<()>,
-    oneshot::Receiver<(usize, usize)>,
-) {
+/// Our server's end of `io`: it does not read at all until told to, then counts the
+/// messages and their bytes before the text "done", and returns the count once the
+/// connection ends.
+fn counting_server(io: DuplexStream) -> (oneshot::Sender<()>, JoinHandle<(usize, usize)>) {
     let (go_tx, go_rx) = oneshot::channel::<()>();
-    let (count_tx, count_rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
-        // Not reading at all until told to.
+    let task = tokio::spawn(async move {
+        let mut ws = WebSocket::from_stream(io, Role::Server, Config::default());
         go_rx.await.unwrap();
         let (mut count, mut bytes) = (0, 0);
         loop {
@@ -148,27 +151,29 @@ async fn counting_server() -> (
                 other => panic!("unexpected {other:?}"),
             }
         }
-        let _ = count_tx.send((count, bytes));
         while ws.recv().await.is_some() {}
-    })
-    .await;
-    (server, go_tx, count_rx)
+        (count, bytes)
+    });
+    (go_tx, task)
 }
 
-fn small_buffer() -> ClientOptions {
-    ClientOptions::default().config(Config::default().write_buffer_limit(16 * 1024))
+/// Our client on a connection in memory of 64 KiB each way, with a 16 KiB write buffer
+/// limit, and the other end for [`counting_server`].
+fn small_buffer() -> (WebSocket<DuplexStream>, DuplexStream) {
+    let (near, far) = tokio::io::duplex(64 * 1024);
+    let config = Config::default().write_buffer_limit(16 * 1024);
+    (WebSocket::from_stream(near, Role::Client, config), far)
 }
 
 /// With a peer that does not read, `send` eventually waits (Pending) instead of queueing
-/// more and more; once the peer reads, the same send completes and nothing is lost.
-#[tokio::test]
+/// more and more; once the peer reads, the same send completes and nothing is lost. (A
+/// send still pending after 300 ms of paused time is one that can make no progress.)
+#[tokio::test(start_paused = true)]
 async fn send_waits_for_a_peer_that_does_not_read() {
-    // Far more than the kernel's socket buffers can take on loopback.
+    // Far more than the connection can hold.
     const CAP: usize = 256; // × 256 KiB = 64 MiB
-    let (server, go_tx, count_rx) = counting_server().await;
-    let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
-        .await
-        .unwrap();
+    let (mut ws, far) = small_buffer();
+    let (go_tx, server) = counting_server(far);
     let data = pattern(1, BIG);
     let mut sent = 0;
     loop {
@@ -193,20 +198,17 @@ async fn send_waits_for_a_peer_that_does_not_read() {
         }
     }
     within(ws.send_text("done")).await.unwrap();
-    assert_eq!(within(count_rx).await.unwrap(), (sent, sent * BIG));
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
-    server.stop().await;
+    assert_eq!(within(server).await.unwrap(), (sent, sent * BIG));
 }
 
 /// `feed` (no flush) is bounded the same way: it waits once the queue is over the write
 /// buffer limit and the socket is full; a cancelled `feed` queued nothing.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn feed_waits_for_a_peer_that_does_not_read() {
     const CAP: usize = 256;
-    let (server, go_tx, count_rx) = counting_server().await;
-    let (mut ws, _) = within(connect_with(&url(&server, "/"), small_buffer()))
-        .await
-        .unwrap();
+    let (mut ws, far) = small_buffer();
+    let (go_tx, server) = counting_server(far);
     let mut fed = 0;
     loop {
         assert!(
@@ -227,23 +229,25 @@ async fn feed_waits_for_a_peer_that_does_not_read() {
     go_tx.send(()).unwrap();
     within(ws.flush()).await.unwrap();
     within(ws.send_text("done")).await.unwrap();
-    assert_eq!(within(count_rx).await.unwrap(), (fed, fed * BIG));
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
-    server.stop().await;
+    assert_eq!(within(server).await.unwrap(), (fed, fed * BIG));
 }
 
 /// A peer that floods pings and never reads the pongs: the server stops reading once the
 /// pongs it owes pile up past the write buffer limit (so the peer's writes stall instead
 /// of the server's memory growing), and when the peer reads again every ping gets its
-/// pong, in order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// pong, in order. (A write still pending after 1 s of paused time is one the server does
+/// not read.)
+#[tokio::test(start_paused = true)]
 async fn ping_flood_without_reading_is_bounded() {
-    use tokio::io::AsyncWriteExt;
     const PER_CHUNK: u64 = 1000;
-    let server = echo_server(local()).await;
-    let (peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
-    let mut io = peer.io;
-    let (mut rd, mut wr) = io.split();
+    let (near, far) = tokio::io::duplex(64 * 1024);
+    let server = tokio::spawn(echo(WebSocket::from_stream(
+        far,
+        Role::Server,
+        Config::default(),
+    )));
+    let (mut rd, mut wr) = tokio::io::split(near);
     let payload = |n: u64| {
         let mut p = n.to_be_bytes().to_vec();
         p.resize(125, b'.');
@@ -282,7 +286,8 @@ async fn ping_flood_without_reading_is_bounded() {
             assert!(pong.payload == payload(n), "pong {n} out of order");
         }
     };
-    let (_wr, ()) = within(async { tokio::join!(stalled_chunk, reading) }).await;
-    drop(io);
-    server.stop().await;
+    let (wr, ()) = within(async { tokio::join!(stalled_chunk, reading) }).await;
+    // Gone without a close: the server's handler ends.
+    drop((rd, wr));
+    within(server).await.unwrap();
 }

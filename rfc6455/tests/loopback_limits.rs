@@ -2,44 +2,52 @@
 //! (1009 too big, 1002 protocol error, 1007 invalid UTF-8) and reports the error to the
 //! program whose end detected it. Raw peers send what our own client never would.
 
-mod common;
+mod support;
 
-use common::*;
 use rfc6455::{
     ClientOptions, CloseCode, Config, DataKind, ErrorKind, Limits, Message, ProtocolError,
-    ServerOptions, connect, connect_with,
+    ServerHandle, ServerOptions, connect, connect_with,
 };
-use tokio::sync::oneshot;
+
+use support::raw::{
+    OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_TEXT, RawPeer, b0, close_payload, encode_frame,
+    raw_listener,
+};
+use support::server::{Handled, local, serve_one, url};
+use support::within;
 
 /// What the server handler's `recv` returned: the error's kind, protocol error and code.
 type Seen = (ErrorKind, Option<ProtocolError>, Option<CloseCode>);
 
-/// A server whose handler receives until an error and reports it (and any messages
-/// received before it).
-async fn reporting_server(
-    options: ServerOptions,
-) -> (
-    rfc6455::ServerHandle,
-    oneshot::Receiver<(Vec<Message>, Seen)>,
-) {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(options, |mut ws| async move {
+/// What the reporting handler saw: the messages before the end, the error that ended
+/// them (`None` for a clean close), and whether `recv` returned `None` after it.
+type Report = (Vec<Message>, Option<Seen>, bool);
+
+/// A server whose handler receives until an error or the end, and reports it.
+async fn reporting_server(options: ServerOptions) -> (ServerHandle, Handled<Report>) {
+    serve_one(options, |mut ws| async move {
         let mut before = Vec::new();
         loop {
             match ws.recv().await {
                 Some(Ok(m)) => before.push(m),
                 Some(Err(e)) => {
                     let seen = (e.kind(), e.protocol_error().cloned(), e.close_code());
-                    assert!(ws.recv().await.is_none(), "recv after the error");
-                    let _ = tx.send((before, seen));
-                    return;
+                    return (before, Some(seen), ws.recv().await.is_none());
                 }
-                None => panic!("clean close instead of an error"),
+                None => return (before, None, true),
             }
         }
     })
-    .await;
-    (server, rx)
+    .await
+}
+
+/// The messages the reporting handler received and the error that ended them, once it
+/// has returned; fails unless an error ended them and `recv` returned `None` after it.
+async fn reported(handled: Handled<Report>) -> (Vec<Message>, Seen) {
+    let (before, seen, then_none) = handled.returned().await;
+    let seen = seen.expect("clean close instead of an error");
+    assert!(then_none, "recv after the error");
+    (before, seen)
 }
 
 fn limited(limits: Limits) -> ServerOptions {
@@ -49,7 +57,7 @@ fn limited(limits: Limits) -> ServerOptions {
 /// A raw client sends `frames` (already encoded); the server must answer with a close
 /// frame of `code` and close TCP, and its handler must see `error`.
 async fn raw_violation(frames: &[Vec<u8>], code: u16, error: ProtocolError) {
-    let (server, rx) = reporting_server(local()).await;
+    let (server, handled) = reporting_server(local()).await;
     let (mut peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
     for f in frames {
         use tokio::io::AsyncWriteExt;
@@ -58,7 +66,7 @@ async fn raw_violation(frames: &[Vec<u8>], code: u16, error: ProtocolError) {
     let (got, _) = within(peer.expect_close()).await;
     assert_eq!(got, Some(code), "close code for {error:?}");
     within(peer.expect_eof()).await;
-    let (_, seen) = within(rx).await.unwrap();
+    let (_, seen) = reported(handled).await;
     assert_eq!(
         seen,
         (
@@ -76,14 +84,15 @@ const MASK: Option<[u8; 4]> = Some([0x12, 0x34, 0x56, 0x78]);
 
 #[tokio::test]
 async fn message_over_limit_closes_with_1009() {
-    let (server, rx) = reporting_server(limited(Limits::default().max_message_size(1000))).await;
+    let (server, handled) =
+        reporting_server(limited(Limits::default().max_message_size(1000))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     // At the limit is fine.
     within(ws.send_binary(&[0u8; 1000])).await.unwrap();
     within(ws.send_binary(&[0u8; 1001])).await.unwrap();
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
-    let (before, seen) = within(rx).await.unwrap();
+    let (before, seen) = reported(handled).await;
     assert_eq!(before, vec![Message::binary(vec![0u8; 1000])]);
     assert_eq!(
         seen,
@@ -99,7 +108,8 @@ async fn message_over_limit_closes_with_1009() {
 /// Fragments each under the limit, together over it.
 #[tokio::test]
 async fn fragmented_message_over_limit_closes_with_1009() {
-    let (server, rx) = reporting_server(limited(Limits::default().max_message_size(1000))).await;
+    let (server, handled) =
+        reporting_server(limited(Limits::default().max_message_size(1000))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     within(ws.send_fragment(Some(DataKind::Text), &[b'a'; 600], false))
         .await
@@ -109,26 +119,26 @@ async fn fragmented_message_over_limit_closes_with_1009() {
         .unwrap();
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
-    let (_, seen) = within(rx).await.unwrap();
+    let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::MessageTooBig { limit: 1000 }));
     server.stop().await;
 }
 
 #[tokio::test]
 async fn frame_over_limit_closes_with_1009() {
-    let (server, rx) = reporting_server(limited(Limits::default().max_frame_size(4096))).await;
+    let (server, handled) = reporting_server(limited(Limits::default().max_frame_size(4096))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     within(ws.send_text(&"x".repeat(4097))).await.unwrap();
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
-    let (_, seen) = within(rx).await.unwrap();
+    let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::FrameTooBig { limit: 4096 }));
     server.stop().await;
 }
 
 #[tokio::test]
 async fn too_many_fragments_closes_with_1009() {
-    let (server, rx) = reporting_server(limited(Limits::default().max_fragments(3))).await;
+    let (server, handled) = reporting_server(limited(Limits::default().max_fragments(3))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     within(ws.send_fragment(Some(DataKind::Binary), b"1", false))
         .await
@@ -138,7 +148,7 @@ async fn too_many_fragments_closes_with_1009() {
     }
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
-    let (_, seen) = within(rx).await.unwrap();
+    let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::TooManyFragments { limit: 3 }));
     server.stop().await;
 }
@@ -147,11 +157,10 @@ async fn too_many_fragments_closes_with_1009() {
 /// with 1009 and the server sees that close code.
 #[tokio::test]
 async fn client_limit_closes_with_1009() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.send_binary(&[7u8; 2000]).await.unwrap();
         let end = ws.recv().await;
-        let _ = tx.send((end.is_none(), ws.close_code()));
+        (end.is_none(), ws.close_code())
     })
     .await;
     let options = ClientOptions::default()
@@ -167,7 +176,7 @@ async fn client_limit_closes_with_1009() {
     );
     assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(within(rx).await.unwrap(), (true, Some(CloseCode::TOO_BIG)));
+    assert_eq!(handled.returned().await, (true, Some(CloseCode::TOO_BIG)));
     server.stop().await;
 }
 
@@ -341,13 +350,13 @@ async fn non_minimal_length_closes_with_1002() {
 /// Messages before the violation are delivered; the violation then fails the connection.
 #[tokio::test]
 async fn messages_before_a_violation_are_delivered() {
-    let (server, rx) = reporting_server(local()).await;
+    let (server, handled) = reporting_server(local()).await;
     let (mut peer, _) = within(RawPeer::connect(server.local_addr(), "/")).await;
     peer.send(true, OP_TEXT, b"good").await;
     peer.send(true, OP_BINARY, b"also good").await;
     peer.send_unmasked(true, OP_TEXT, b"bad").await;
     assert_eq!(within(peer.expect_close()).await.0, Some(1002));
-    let (before, seen) = within(rx).await.unwrap();
+    let (before, seen) = reported(handled).await;
     assert_eq!(
         before,
         vec![

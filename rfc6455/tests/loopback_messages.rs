@@ -2,14 +2,19 @@
 //! wire itself must be seen): sizes at the length-encoding boundaries, `feed` + `flush`,
 //! Stream/Sink, hand-made fragments and their misuse, pings and pongs.
 
-mod common;
+mod support;
 
 use std::io::Read;
 
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::{DataKind, ErrorKind, Message, SendError, connect};
-use tokio::sync::oneshot;
+
+use support::data::{pattern, text_pattern};
+use support::raw::{
+    OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawPeer, raw_listener, read_frame,
+};
+use support::server::{echo_server, local, serve_one, url};
+use support::within;
 
 /// Payload sizes around the 7-bit / 16-bit / 64-bit length encodings (§5.2), plus a large one.
 const SIZES: [usize; 7] = [0, 1, 125, 126, 65_535, 65_536, 8 << 20];
@@ -55,8 +60,7 @@ async fn empty_messages_both_kinds() {
 /// server, each side checking what it got (not an echo: one direction at a time).
 #[tokio::test]
 async fn every_size_server_to_client_and_client_to_server() {
-    let (done_tx, done_rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         for (i, &size) in SIZES.iter().enumerate() {
             ws.send(Message::binary(pattern(100 + i as u64, size)))
                 .await
@@ -72,8 +76,8 @@ async fn every_size_server_to_client_and_client_to_server() {
             let m = ws.recv().await.unwrap().unwrap();
             ok &= m == Message::text(text_pattern(400 + i as u64, size));
         }
-        let _ = done_tx.send(ok);
         while ws.recv().await.is_some() {}
+        ok
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -97,8 +101,8 @@ async fn every_size_server_to_client_and_client_to_server() {
             .await
             .unwrap();
     }
-    assert!(within(done_rx).await.unwrap(), "server got wrong data");
     within(ws.close(1000.into(), "")).await.unwrap();
+    assert!(handled.returned().await, "server got wrong data");
     server.stop().await;
 }
 
@@ -162,13 +166,12 @@ async fn feed_many_then_flush_reaches_server_in_order() {
 /// The connection as a `Sink` and a `Stream` (futures-util combinators), on both ends.
 #[tokio::test]
 async fn stream_and_sink() {
-    let (closed_tx, closed_rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         // Server side with StreamExt/SinkExt: echo until the stream ends.
         while let Some(Ok(msg)) = ws.next().await {
             ws.send(msg).await.unwrap();
         }
-        let _ = closed_tx.send(ws.close_code());
+        ws.close_code()
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -199,7 +202,7 @@ async fn stream_and_sink() {
     assert!(within(ws.next()).await.is_none());
     assert_eq!(ws.close_code(), Some(1000.into()));
     assert!(ws.is_closed());
-    assert_eq!(within(closed_rx).await.unwrap(), Some(1000.into()));
+    assert_eq!(handled.returned().await, Some(1000.into()));
     server.stop().await;
 }
 
@@ -244,7 +247,7 @@ async fn client_fragments_are_reassembled_by_server() {
 
 #[tokio::test]
 async fn server_fragments_are_reassembled_by_client() {
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         let big = pattern(9, 100_000);
         ws.send_fragment(Some(DataKind::Binary), &big[..40_000], false)
             .await
@@ -269,6 +272,7 @@ async fn server_fragments_are_reassembled_by_client() {
     let m = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::text("€"));
     within(ws.close(1000.into(), "")).await.unwrap();
+    handled.returned().await;
     server.stop().await;
 }
 
@@ -419,21 +423,20 @@ async fn client_ping_goes_out_and_pong_is_swallowed() {
 /// it and still sees the client's next message first.
 #[tokio::test]
 async fn server_ping_to_our_client_round_trip() {
-    let (res_tx, res_rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.ping(b"srv").await.unwrap();
         ws.send_text("after ping").await.unwrap();
         let m = ws.recv().await.unwrap().unwrap();
-        let _ = res_tx.send(m);
         while ws.recv().await.is_some() {}
+        m
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     let m = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::text("after ping"));
     within(ws.send_text("reply")).await.unwrap();
-    assert_eq!(within(res_rx).await.unwrap(), Message::text("reply"));
     within(ws.close(1000.into(), "")).await.unwrap();
+    assert_eq!(handled.returned().await, Message::text("reply"));
     server.stop().await;
 }
 
@@ -443,7 +446,7 @@ async fn server_ping_to_our_client_round_trip() {
 /// server echoes with `feed` too, so its side queues a burst as well.
 #[tokio::test]
 async fn a_burst_of_large_and_small_messages_stays_in_order() {
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         while let Some(Ok(msg)) = ws.recv().await {
             if ws.feed(msg).await.is_err() {
                 break;
@@ -481,5 +484,6 @@ async fn a_burst_of_large_and_small_messages_stays_in_order() {
         }
     }
     within(ws.close(1000.into(), "")).await.unwrap();
+    handled.returned().await;
     server.stop().await;
 }

@@ -2,7 +2,7 @@
 //! refusals, state, subprotocols), plain-HTTP and invalid-upgrade answers, `stop`, and
 //! `upgrade()` inside an application's own hyper server.
 
-mod common;
+mod support;
 
 use std::convert::Infallible;
 use std::io;
@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::*;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -28,12 +27,30 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use support::data::pattern;
+use support::http::{
+    Response as Answer, exchange, header_value, read_head, upgrade_request, with_header,
+};
+use support::raw::{OP_BINARY, OP_TEXT, RawPeer, b0, encode_frame};
+use support::server::{echo_server, local, serve_one, url};
+use support::within;
+
+/// Send a raw `request` to `addr` and read the answer, which must give its length.
+async fn http_answer(addr: std::net::SocketAddr, request: &str) -> Answer {
+    let (_, answer) = exchange(addr, request).await;
+    assert!(
+        answer.header("content-length").is_some(),
+        "no content-length: {answer:?}"
+    );
+    answer
+}
+
 // ------------------------------------------------------------------ handshake information
 
 #[tokio::test]
 async fn handshake_info_on_server_and_client() {
     let (tx, rx) = oneshot::channel::<HandshakeInfo>();
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         let _ = tx.send(ws.handshake().clone());
         while ws.recv().await.is_some() {}
     })
@@ -75,6 +92,7 @@ async fn handshake_info_on_server_and_client() {
     assert_eq!(client_info.headers()["x-test"], "yes");
     assert_eq!(ws.role(), rfc6455::Role::Client);
     drop(ws);
+    handled.returned().await;
     server.stop().await;
 }
 
@@ -221,14 +239,14 @@ async fn hook_accepts_an_offered_subprotocol() {
         local(),
         |hs: &mut rfc6455::Handshake<'_>| {
             let offered = hs.offered_subprotocols().to_vec();
-            assert!(hs.subprotocol().is_none());
+            let before = hs.subprotocol().map(str::to_owned);
             // Not offered: refused, and nothing changes.
             let not_offered = hs.accept_subprotocol("nope");
-            assert!(hs.subprotocol().is_none());
+            let after_refusal = hs.subprotocol().map(str::to_owned);
             let accepted = hs.accept_subprotocol("chat");
             Ok((
                 offered,
-                not_offered,
+                (before, not_offered, after_refusal),
                 accepted,
                 hs.subprotocol().map(str::to_owned),
             ))
@@ -251,9 +269,12 @@ async fn hook_accepts_an_offered_subprotocol() {
         .unwrap();
     assert_eq!(ws.subprotocol(), Some("chat"));
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
-    let ((offered, not_offered, accepted, chosen), server_side) = within(rx).await.unwrap();
+    let ((offered, (before, not_offered, after_refusal), accepted, chosen), server_side) =
+        within(rx).await.unwrap();
     assert_eq!(offered, ["v2.proto", "chat"]);
+    assert_eq!(before, None);
     assert!(!not_offered);
+    assert_eq!(after_refusal, None);
     assert!(accepted);
     assert_eq!(chosen.as_deref(), Some("chat"));
     assert_eq!(server_side.as_deref(), Some("chat"));
@@ -264,10 +285,10 @@ async fn hook_accepts_an_offered_subprotocol() {
 /// A client offering subprotocols the server does not pick gets none (and no header).
 #[tokio::test]
 async fn unpicked_subprotocols_give_none() {
-    let (tx, rx) = oneshot::channel();
-    let server = serve_one(local(), |mut ws| async move {
-        let _ = tx.send(ws.subprotocol().map(str::to_owned));
+    let (server, handled) = serve_one(local(), |mut ws| async move {
+        let subprotocol = ws.subprotocol().map(str::to_owned);
         while ws.recv().await.is_some() {}
+        subprotocol
     })
     .await;
     let options = ClientOptions::default().subprotocols(["x", "y"]);
@@ -276,8 +297,8 @@ async fn unpicked_subprotocols_give_none() {
         .unwrap();
     assert_eq!(ws.subprotocol(), None);
     assert!(!response.headers().contains_key("sec-websocket-protocol"));
-    assert_eq!(within(rx).await.unwrap(), None);
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    assert_eq!(handled.returned().await, None);
     server.stop().await;
 }
 
@@ -286,15 +307,15 @@ async fn unpicked_subprotocols_give_none() {
 #[tokio::test]
 async fn plain_get_gets_426_with_body() {
     let server = echo_server(local()).await;
-    let answer = within(http_exchange(
+    let answer = http_answer(
         server.local_addr(),
         "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
-    ))
+    )
     .await;
     assert_eq!(answer.status, 426, "{answer:?}");
     assert!(!answer.body.is_empty());
-    assert!(answer.body_text().contains("WebSocket"), "{answer:?}");
-    assert_eq!(answer.header("upgrade").as_deref(), Some("websocket"));
+    assert!(answer.text().contains("WebSocket"), "{answer:?}");
+    assert_eq!(answer.header("upgrade"), Some("websocket"));
     // The port still serves WebSockets.
     let (ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     drop(ws);
@@ -305,24 +326,18 @@ async fn plain_get_gets_426_with_body() {
 async fn invalid_key_gets_400_with_reason() {
     let server = echo_server(local()).await;
     let addr = server.local_addr();
-    let answer = within(http_exchange(
+    let valid = upgrade_request(addr, "/", "");
+    let answer = http_answer(
         addr,
-        &upgrade_request(addr, "/", "not base64!", "13"),
-    ))
+        &with_header(&valid, "Sec-WebSocket-Key", "not base64!"),
+    )
     .await;
     assert_eq!(answer.status, 400, "{answer:?}");
-    assert_eq!(
-        answer.body_text(),
-        format!("{}\n", HandshakeError::InvalidKey)
-    );
+    assert_eq!(answer.text(), format!("{}\n", HandshakeError::InvalidKey));
     // A key of the wrong decoded length is refused too.
-    let answer = within(http_exchange(
-        addr,
-        &upgrade_request(addr, "/", "AAAA", "13"),
-    ))
-    .await;
+    let answer = http_answer(addr, &with_header(&valid, "Sec-WebSocket-Key", "AAAA")).await;
     assert_eq!(answer.status, 400, "{answer:?}");
-    assert!(answer.body_text().contains("Sec-WebSocket-Key"));
+    assert!(answer.text().contains("Sec-WebSocket-Key"));
     server.stop().await;
 }
 
@@ -330,16 +345,17 @@ async fn invalid_key_gets_400_with_reason() {
 async fn wrong_version_gets_426_with_supported_version() {
     let server = echo_server(local()).await;
     let addr = server.local_addr();
-    let answer = within(http_exchange(
+    let answer = http_answer(
         addr,
-        &upgrade_request(addr, "/", SAMPLE_KEY, "8"),
-    ))
+        &with_header(
+            &upgrade_request(addr, "/", ""),
+            "Sec-WebSocket-Version",
+            "8",
+        ),
+    )
     .await;
     assert_eq!(answer.status, 426, "{answer:?}");
-    assert_eq!(
-        answer.header("sec-websocket-version").as_deref(),
-        Some("13")
-    );
+    assert_eq!(answer.header("sec-websocket-version"), Some("13"));
     assert!(!answer.body.is_empty());
     server.stop().await;
 }
@@ -348,10 +364,10 @@ async fn wrong_version_gets_426_with_supported_version() {
 async fn post_upgrade_gets_405() {
     let server = echo_server(local()).await;
     let addr = server.local_addr();
-    let request = upgrade_request(addr, "/", SAMPLE_KEY, "13").replacen("GET", "POST", 1);
-    let answer = within(http_exchange(addr, &request)).await;
+    let request = upgrade_request(addr, "/", "").replacen("GET", "POST", 1);
+    let answer = http_answer(addr, &request).await;
     assert_eq!(answer.status, 405, "{answer:?}");
-    assert_eq!(answer.header("allow").as_deref(), Some("GET"));
+    assert_eq!(answer.header("allow"), Some("GET"));
     server.stop().await;
 }
 
@@ -370,7 +386,7 @@ async fn other_invalid_upgrades_get_their_status() {
     .await
     .unwrap();
     let addr = server.local_addr();
-    let valid = upgrade_request(addr, "/", SAMPLE_KEY, "13");
+    let valid = upgrade_request(addr, "/", "");
     let cases = [
         // HTTP/1.0 cannot upgrade (§4.2.1 item 1).
         (valid.replacen("HTTP/1.1", "HTTP/1.0", 1), 505),
@@ -383,12 +399,16 @@ async fn other_invalid_upgrades_get_their_status() {
         ),
         // No key (item 5).
         (
-            valid.replacen(&format!("Sec-WebSocket-Key: {SAMPLE_KEY}\r\n"), "", 1),
+            valid.replacen(
+                &format!("Sec-WebSocket-Key: {}\r\n", support::http::SAMPLE_KEY),
+                "",
+                1,
+            ),
             400,
         ),
     ];
     for (request, status) in cases {
-        let answer = within(http_exchange(addr, &request)).await;
+        let answer = http_answer(addr, &request).await;
         assert_eq!(answer.status, status, "{request}\n{answer:?}");
         assert!(!answer.body.is_empty(), "no reason given: {answer:?}");
     }
@@ -510,7 +530,8 @@ async fn stop_closes_the_port() {
 async fn stop_returns_within_stop_timeout_when_handler_ignores_connection() {
     let (dropped_tx, dropped_rx) = oneshot::channel::<()>();
     let (running_tx, running_rx) = oneshot::channel();
-    let server = serve_one(
+    // The handler never returns: `stop` ends it (which `dropped_rx` shows).
+    let (server, _never_returns) = serve_one(
         local().stop_timeout(Duration::from_millis(300)),
         |ws| async move {
             let _guard = dropped_tx;
@@ -577,8 +598,14 @@ impl AsyncWrite for Wrapped {
 }
 
 /// The application's own hyper server: `/ws` upgrades (echo, subprotocol "chat"),
-/// anything else is a plain page. Reports for each WebSocket whether it runs on plain TCP.
-async fn hyper_app(wrap: bool) -> (String, tokio::sync::mpsc::UnboundedReceiver<bool>) {
+/// anything else is a plain page. Reports for each WebSocket whether it runs on plain TCP
+/// (or why the upgrade failed).
+async fn hyper_app(
+    wrap: bool,
+) -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<Result<bool, String>>,
+) {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (kind_tx, kind_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -599,8 +626,15 @@ async fn hyper_app(wrap: bool) -> (String, tokio::sync::mpsc::UnboundedReceiver<
                     match rfc6455::upgrade(&mut req, Config::default(), &["chat"]) {
                         Ok((response, upgrading)) => {
                             tokio::spawn(async move {
-                                let mut ws = upgrading.await.unwrap();
-                                let _ = kind_tx.send(matches!(ws.get_ref(), Transport::Tcp(_)));
+                                let mut ws = match upgrading.await {
+                                    Ok(ws) => ws,
+                                    Err(e) => {
+                                        let _ = kind_tx.send(Err(e.to_string()));
+                                        return;
+                                    }
+                                };
+                                let plain = matches!(ws.get_ref(), Transport::Tcp(_));
+                                let _ = kind_tx.send(Ok(plain));
                                 while let Some(Ok(m)) = ws.recv().await {
                                     if ws.send(m).await.is_err() {
                                         break;
@@ -645,7 +679,8 @@ async fn upgrade_inside_own_hyper_server() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     assert_eq!(ws.subprotocol(), Some("chat"));
-    assert!(within(kinds.recv()).await.unwrap(), "expected plain TCP");
+    let plain = within(kinds.recv()).await.unwrap().expect("the upgrade");
+    assert!(plain, "expected plain TCP");
     for size in [0, 10, 70_000] {
         let data = pattern(size as u64, size);
         within(ws.send_binary(&data)).await.unwrap();
@@ -659,19 +694,20 @@ async fn upgrade_inside_own_hyper_server() {
 
     // The same port serves plain HTTP, and refuses a bad upgrade with the right status.
     let addr = base.trim_start_matches("ws://").parse().unwrap();
-    let page = within(http_exchange(
+    let page = http_answer(
         addr,
         "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    ))
+    )
     .await;
-    assert_eq!(
-        (page.status, page.body_text().as_str()),
-        (200, "plain page")
-    );
-    let bad = within(http_exchange(
+    assert_eq!((page.status, page.text().as_str()), (200, "plain page"));
+    let bad = http_answer(
         addr,
-        &upgrade_request(addr, "/ws", SAMPLE_KEY, "7"),
-    ))
+        &with_header(
+            &upgrade_request(addr, "/ws", ""),
+            "Sec-WebSocket-Version",
+            "7",
+        ),
+    )
     .await;
     assert_eq!(bad.status, 426);
 }
@@ -684,7 +720,7 @@ async fn upgrade_over_wrapped_transport_keeps_early_bytes() {
     let early = encode_frame(b0(true, OP_TEXT), b"early", Some([5, 6, 7, 8]));
     let (mut peer, _) = within(RawPeer::connect_then(addr, "/ws", &early)).await;
     assert!(
-        !within(kinds.recv()).await.unwrap(),
+        !within(kinds.recv()).await.unwrap().expect("the upgrade"),
         "expected Transport::Upgraded"
     );
     let f = within(peer.recv()).await.unwrap();
@@ -766,11 +802,7 @@ async fn oversized_request_head_gets_431() {
     let server = echo_server(local().max_header_size(8 * 1024)).await;
     let addr = server.local_addr();
     let filler = "a".repeat(16 * 1024);
-    let request = upgrade_request(addr, "/", SAMPLE_KEY, "13").replacen(
-        "\r\n\r\n",
-        &format!("\r\nX-Filler: {filler}\r\n\r\n"),
-        1,
-    );
+    let request = upgrade_request(addr, "/", &format!("X-Filler: {filler}\r\n"));
     let mut io = TcpStream::connect(addr).await.unwrap();
     use tokio::io::AsyncWriteExt;
     // The server may stop reading (and reset) before all of it is written.

@@ -1,12 +1,16 @@
 //! Loopback: `WebSocket::split` — a receiving task and a sending task on one connection,
 //! duty frames (pongs, close replies) sent by whichever half runs.
 
-mod common;
+mod support;
 
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::{CloseCode, Message, connect};
 use tokio::sync::{mpsc, oneshot};
+
+use support::data::pattern;
+use support::raw::{OP_BINARY, OP_PING, OP_PONG, OP_TEXT, RawPeer, raw_listener};
+use support::server::{echo_server, local, serve_one, url};
+use support::within;
 
 /// A reader task and a writer task run at the same time: the reader gets every echo in
 /// order while the writer is still sending, then the writer's close ends the reader.
@@ -119,7 +123,7 @@ async fn pings_answered_while_writer_idle_and_close_ends_reader() {
 /// The halves as `Stream` and `Sink`, and a server that splits its connection too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halves_as_stream_and_sink_on_both_ends() {
-    let server = serve_one(local(), |ws| async move {
+    let (server, handled) = serve_one(local(), |ws| async move {
         let (mut rx, mut tx) = ws.split();
         // Server: a forwarding task per half, joined by a channel.
         let (fwd_tx, mut fwd_rx) = mpsc::channel::<Message>(4);
@@ -136,7 +140,7 @@ async fn halves_as_stream_and_sink_on_both_ends() {
                 break;
             }
         }
-        let _ = reading.await;
+        reading.await.expect("the reading task");
     })
     .await;
     let (ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -153,6 +157,7 @@ async fn halves_as_stream_and_sink_on_both_ends() {
     within(SinkExt::close(&mut tx)).await.unwrap();
     assert!(within(rx.next()).await.is_none());
     assert_eq!(rx.close_code(), Some(CloseCode::NORMAL));
+    handled.returned().await;
     server.stop().await;
 }
 

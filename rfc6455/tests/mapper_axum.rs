@@ -3,16 +3,18 @@
 //! all on one port served by `axum::serve`.
 #![cfg(feature = "axum")]
 
-mod mapper_support;
+mod support;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mapper_support::{get as http_get, raw_request, within};
 use rfc6455::axum::{UpgradeRejection, WebSocketUpgrade};
 use rfc6455::{ClientOptions, CloseCode, PathParams, ServiceMapper};
+
+use support::http::{get as http_get, raw_request};
+use support::within;
 
 async fn echo(upgrade: Option<WebSocketUpgrade>) -> Response {
     let Some(upgrade) = upgrade else {

@@ -5,16 +5,18 @@
 //! The programs are the ones `cargo test --all-targets` (or `cargo build --examples`)
 //! builds; a missing one fails the test with that advice.
 
-mod mapper_support;
-mod peers;
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use mapper_support::{get, local, within};
-use peers::Peer;
 use rfc6455::{ClientOptions, CloseCode, WebSocket, serve};
 use tokio::io::AsyncWriteExt;
+
+use support::http::get;
+use support::peers::Peer;
+use support::server::local;
+use support::within;
 
 async fn next_text(ws: &mut WebSocket) -> String {
     within(ws.recv())

@@ -2,7 +2,7 @@
 //! (content types, index, redirects, and no way out of its folder), and upgrades beside
 //! them on the same port.
 
-mod mapper_support;
+mod support;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -12,8 +12,12 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use mapper_support::{get, local, raw_request, static_dir, within};
 use rfc6455::{CloseCode, ServiceMapper, StaticFiles, serve, serve_mapped};
+
+use support::http::{Response, get, raw_request};
+use support::peers::static_dir;
+use support::server::local;
+use support::within;
 
 fn demo_mapper() -> ServiceMapper {
     ServiceMapper::builder()
@@ -144,7 +148,7 @@ fn scratch_site(name: &str) -> (PathBuf, PathBuf) {
     (base, root)
 }
 
-fn assert_no_secret(response: &mapper_support::RawResponse, what: &str) {
+fn assert_no_secret(response: &Response, what: &str) {
     assert!(
         !response.text().contains("SECRET"),
         "{what} leaked: {response:?}"

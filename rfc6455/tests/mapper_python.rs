@@ -3,12 +3,13 @@
 //! side that every `101` is valid and names only a subprotocol it offered. A missing peer
 //! fails the test; it is never skipped.
 
-mod mapper_support;
-mod peers;
+mod support;
 
-use mapper_support::{LIMIT, local};
-use peers::python;
 use rfc6455::{PathParams, ServiceMapper, serve_mapped};
+
+use support::LIMIT;
+use support::peers::{self, python};
+use support::server::local;
 
 /// Runs each case `[path, [subprotocols…]]` in order and prints one JSON object per case.
 const CLIENT: &str = r#"

@@ -3,16 +3,19 @@
 //! client's order, the "none" entry, 404 and 400 refusals, the 101's
 //! `Sec-WebSocket-Protocol`, captures and hook state reaching the handler, and stop.
 
-mod mapper_support;
+mod support;
 
 use std::net::SocketAddr;
 
 use http::{HeaderValue, StatusCode};
-use mapper_support::{get, local, raw_request, within};
 use rfc6455::{
     ClientOptions, CloseCode, ErrorKind, Handshake, PathParams, Rejection, ServerHandle,
     ServiceMapper, WebSocket, serve_mapped,
 };
+
+use support::http::{get, raw_request};
+use support::server::local;
+use support::within;
 
 /// Each handler says who it is and what it was given, then waits for the client to close.
 async fn report(mut ws: WebSocket, tag: &str, params: &PathParams<impl std::fmt::Debug>) {

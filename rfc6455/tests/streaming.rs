@@ -1,14 +1,18 @@
 //! Streamed send and receive of messages (the original's input-port send and
 //! `ws-recv-stream`), frame-level receive, and their edge cases.
 
-mod common;
+mod support;
 
 use bytes::Bytes;
-use common::*;
 use futures_util::StreamExt;
 use rfc6455::{ClientOptions, CloseCode, Config, DataKind, ErrorKind, SendError, Variant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+use support::data::pattern;
+use support::raw::{OP_BINARY, OP_CONT, OP_PING, OP_PONG, RawPeer};
+use support::server::{echo_server, local, serve_one, url};
+use support::within;
 
 fn small_fragments(size: usize) -> Config {
     Config::default().stream_fragment_size(size)
@@ -18,12 +22,12 @@ fn small_fragments(size: usize) -> Config {
 async fn fragment_sizes_are_respected_on_the_wire() {
     let payload = pattern(7, 10_000);
     let sent = payload.clone();
-    let server = serve_one(
+    let (server, handled) = serve_one(
         local().config(small_fragments(1000)),
         move |mut ws| async move {
-            let n = ws.send_stream(DataKind::Binary, &sent[..]).await.unwrap();
-            assert_eq!(n, 10_000);
+            let sent = ws.send_stream(DataKind::Binary, &sent[..]).await;
             let _ = ws.close(CloseCode::NORMAL, "").await;
+            sent
         },
     )
     .await;
@@ -42,11 +46,12 @@ async fn fragment_sizes_are_respected_on_the_wire() {
     assert!(frames[9].fin && frames[..9].iter().all(|f| !f.fin));
     let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload.to_vec()).collect();
     assert_eq!(joined, payload);
+    assert_eq!(handled.returned().await.unwrap(), 10_000, "bytes sent");
 }
 
 #[tokio::test]
 async fn streamed_receive_yields_chunks_and_distinguishes_end_of_message() {
-    let server = serve_one(local(), |mut ws| async move {
+    let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.send_binary(&pattern(1, 300_000)).await.unwrap();
         ws.send_text("after").await.unwrap();
         let _ = ws.recv().await;
@@ -62,11 +67,13 @@ async fn streamed_receive_yields_chunks_and_distinguishes_end_of_message() {
     drop(reader);
     let next = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(next.as_text(), Some("after"), "the next message is intact");
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
 }
 
 #[tokio::test]
 async fn dropping_the_reader_early_discards_the_rest_cleanly() {
-    let server = serve_one(local().config(small_fragments(4096)), |mut ws| async move {
+    let (server, handled) = serve_one(local().config(small_fragments(4096)), |mut ws| async move {
         ws.send_stream(DataKind::Binary, &pattern(2, 1 << 20)[..])
             .await
             .unwrap();
@@ -81,6 +88,8 @@ async fn dropping_the_reader_early_discards_the_rest_cleanly() {
     drop(reader);
     let next = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(next.as_text(), Some("second"));
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
 }
 
 #[tokio::test]
@@ -88,7 +97,7 @@ async fn utf8_split_at_every_position_across_chunks() {
     let text = "aé€𝄞zκόσμε";
     let bytes = text.as_bytes().to_vec();
     let cuts: Vec<usize> = (1..bytes.len()).collect();
-    let server = serve_one(
+    let (server, handled) = serve_one(
         local().config(small_fragments(3)),
         move |mut ws| async move {
             for &cut in &cuts {
@@ -109,18 +118,19 @@ async fn utf8_split_at_every_position_across_chunks() {
         let msg = within(ws.recv()).await.unwrap().unwrap();
         assert_eq!(msg.as_text(), Some(text));
     }
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
 }
 
 #[tokio::test]
 async fn invalid_utf8_in_a_text_stream_fails_before_the_bad_frame() {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let server = serve_one(
+    let (server, handled) = serve_one(
         local().config(small_fragments(4)),
         move |mut ws| async move {
             let bad: &[u8] = b"okay\xff\xfe";
-            let err = ws.send_stream(DataKind::Text, bad).await.unwrap_err();
-            let _ = tx.send(err.send_error().cloned());
+            let sent = ws.send_stream(DataKind::Text, bad).await;
             let _ = ws.recv().await;
+            sent.map_err(|e| e.send_error().cloned())
         },
     )
     .await;
@@ -129,7 +139,11 @@ async fn invalid_utf8_in_a_text_stream_fails_before_the_bad_frame() {
     while let Some(Ok(f)) = within(ws.recv_fragment()).await {
         frames.push(f);
     }
-    assert_eq!(within(rx).await.unwrap(), Some(SendError::InvalidUtf8));
+    assert_eq!(
+        handled.returned().await,
+        Err(Some(SendError::InvalidUtf8)),
+        "the stream's result"
+    );
     // "okay" went out as a first fragment; the invalid bytes never did: the connection was
     // closed with 1011 by the sender, not failed by us with 1007.
     assert_eq!(frames.len(), 1);
@@ -165,7 +179,7 @@ async fn ping_in_the_middle_of_a_streamed_message_is_answered() {
 async fn connection_ending_mid_message_is_not_end_of_message() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
+    let peer = tokio::spawn(async move {
         let (mut raw, _) = RawPeer::accept(&listener, &[], &[]).await;
         raw.send(false, OP_BINARY, b"half a message").await;
         raw.io.shutdown().await.unwrap();
@@ -176,11 +190,12 @@ async fn connection_ending_mid_message_is_not_end_of_message() {
     let err = within(reader.read_to_end(&mut data)).await.unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(data, b"half a message");
+    within(peer).await.unwrap();
 }
 
 #[tokio::test]
 async fn message_writer_sends_fragments_and_finishes_on_shutdown() {
-    let server = serve_one(local().config(small_fragments(100)), |mut ws| async move {
+    let (server, handled) = serve_one(local().config(small_fragments(100)), |mut ws| async move {
         let mut w = ws.message_writer(DataKind::Text).unwrap();
         for i in 0..50 {
             w.write_all(format!("line {i}\n").as_bytes()).await.unwrap();
@@ -204,11 +219,13 @@ async fn message_writer_sends_fragments_and_finishes_on_shutdown() {
     let expected: String = (0..50).map(|i| format!("line {i}\n")).collect();
     assert_eq!(String::from_utf8(text).unwrap(), expected);
     assert!(frames > 1);
+    within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
 }
 
 #[tokio::test]
 async fn split_halves_stream_both_ways() {
-    let server = serve_one(local(), |ws| async move {
+    let (server, handled) = serve_one(local(), |ws| async move {
         let (mut rx, mut tx) = ws.split();
         let mut reader = rx.recv_stream().await.unwrap().unwrap();
         let mut received = 0usize;
@@ -230,6 +247,8 @@ async fn split_halves_stream_both_ways() {
         .unwrap();
     let msg = within(rx.recv()).await.unwrap().unwrap();
     assert_eq!(msg.as_text(), Some("2000000"));
+    within(tx.close(CloseCode::NORMAL, "")).await.unwrap();
+    handled.returned().await;
 }
 
 #[tokio::test]

@@ -1,76 +1,45 @@
-//! A 1 GiB message streamed both ways with bounded memory. Alone in its test binary so
-//! that the process's peak RSS measures this transfer only.
+//! A 1 GiB message streamed both ways with bounded memory. Alone in its test binary (one
+//! test) so that the process's peak resident memory measures this transfer only.
 
-use rfc6455::{DataKind, ServerOptions, serve};
+mod support;
+
+use rfc6455::DataKind;
 use tokio::io::AsyncReadExt;
+
+use support::data::drain;
+use support::memory::peak_resident_bytes;
+use support::server::{local, serve_one, url};
 
 const SIZE: u64 = 1 << 30;
 
-/// The process's peak resident set size, in bytes (VmHWM).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
-    let kib: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("kB");
-    kib * 1024
-}
-
-/// Read a streamed message to its end, checking every byte is `expected`.
-async fn drain(reader: &mut rfc6455::MessageReader<'_, rfc6455::Transport>, expected: u8) -> u64 {
-    let mut total = 0u64;
-    while let Some(chunk) = reader.next_chunk().await {
-        let chunk = chunk.expect("chunk");
-        assert!(chunk.iter().all(|&b| b == expected), "payload corrupted");
-        total += chunk.len() as u64;
-    }
-    total
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_gib_streamed_both_ways_in_bounded_memory() {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let tx = std::sync::Mutex::new(Some(tx));
-    let server = serve(
-        ServerOptions::default().listen_addr([127, 0, 0, 1].into()),
-        move |mut ws| {
-            let tx = tx.lock().unwrap().take();
-            async move {
-                let mut reader = ws.recv_stream().await.unwrap().unwrap();
-                let got = drain(&mut reader, 0x5A).await;
-                drop(reader);
-                let source = tokio::io::repeat(0xA5).take(SIZE);
-                let sent = ws.send_stream(DataKind::Binary, source).await.unwrap();
-                if let Some(tx) = tx {
-                    let _ = tx.send((got, sent));
-                }
-                let _ = ws.recv().await;
-            }
-        },
-    )
-    .await
-    .unwrap();
-    let before = peak_rss();
-    let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
-    let (mut ws, _) = rfc6455::connect(&url).await.unwrap();
+    let (server, handled) = serve_one(local(), |mut ws| async move {
+        let mut reader = ws.recv_stream().await.unwrap().unwrap();
+        let got = drain(&mut reader, 0x5A).await;
+        drop(reader);
+        let source = tokio::io::repeat(0xA5).take(SIZE);
+        let sent = ws.send_stream(DataKind::Binary, source).await;
+        let _ = ws.recv().await;
+        (got, sent.map_err(|e| e.to_string()))
+    })
+    .await;
+    let before = peak_resident_bytes();
+    let (mut ws, _) = rfc6455::connect(&url(&server, "/")).await.unwrap();
     let sent = ws
         .send_stream(DataKind::Binary, tokio::io::repeat(0x5A).take(SIZE))
         .await
         .unwrap();
     let mut reader = ws.recv_stream().await.unwrap().unwrap();
-    let got = drain(&mut reader, 0xA5).await;
+    let got = drain(&mut reader, 0xA5).await.unwrap();
     drop(reader);
-    let (server_got, server_sent) = rx.await.unwrap();
+    drop(ws);
+    let (server_got, server_sent) = handled.returned().await;
     assert_eq!(
         (sent, got, server_got, server_sent),
-        (SIZE, SIZE, SIZE, SIZE)
+        (SIZE, SIZE, Ok(SIZE), Ok(SIZE))
     );
-    let growth = peak_rss().saturating_sub(before);
+    let growth = peak_resident_bytes().saturating_sub(before);
     println!(
         "1 GiB each way: peak RSS grew by {:.1} MiB (before: {:.1} MiB)",
         growth as f64 / (1 << 20) as f64,

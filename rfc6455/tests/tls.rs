@@ -2,8 +2,7 @@
 //! test time (rcgen), the ways verification fails, hybi-00 over TLS, bad clients on the
 //! TLS port, and interop over TLS with Python `websockets` in both directions.
 
-mod peers;
-mod tls_support;
+mod support;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -14,19 +13,22 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
-use peers::{Peer, interop_script, python};
 use rfc6455::tls::rustls::pki_types::pem::PemObject;
 use rfc6455::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rfc6455::tls::{ServerTls, rustls};
 use rfc6455::{
-    ClientOptions, CloseCode, ErrorKind, Message, ServerHandle, ServiceMapper, Transport, Variant,
-    WebSocket, connect_with, serve, serve_mapped,
+    ClientOptions, CloseCode, ErrorKind, Message, ServerHandle, ServerOptions, ServiceMapper,
+    Transport, Variant, WebSocket, connect_with, serve, serve_mapped,
 };
-use tls_support::{Pki, TIMEOUT, local, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio::sync::mpsc;
+
+use support::peers::{self, Peer, interop_script, python};
+use support::server::local;
+use support::tls::Pki;
+use support::{LIMIT, within};
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -38,11 +40,15 @@ struct Seen {
     path: String,
 }
 
-/// A TLS echo server that reports each connection.
+/// A TLS echo server on 127.0.0.1 that reports each connection.
 async fn echo_server(tls: ServerTls) -> (ServerHandle, mpsc::UnboundedReceiver<Seen>) {
-    let (tx, rx) = mpsc::unbounded_channel();
     // hybi-00 on too: one test speaks it over TLS.
-    let options = local().tls(tls).hybi00(true);
+    reporting_server(local().tls(tls).hybi00(true)).await
+}
+
+/// An echo server with `options` that reports each connection.
+async fn reporting_server(options: ServerOptions) -> (ServerHandle, mpsc::UnboundedReceiver<Seen>) {
+    let (tx, rx) = mpsc::unbounded_channel();
     let server = serve(options, move |ws| echo(ws, tx.clone()))
         .await
         .expect("server listens");
@@ -128,7 +134,7 @@ async fn https_get(port: u16, ca_pem: &str, path: &str) -> String {
         let name = "localhost".try_into().unwrap();
         let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
         let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+        tcp.set_read_timeout(Some(LIMIT)).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         write!(
             tls,
@@ -177,7 +183,7 @@ async fn wss_client_and_server_echo() {
 async fn wss_over_ipv4_and_ipv6_literals() {
     let pki = Pki::new();
     for (addr, host) in [("127.0.0.1", "127.0.0.1"), ("::1", "[::1]")] {
-        let options = rfc6455::ServerOptions::default()
+        let options = ServerOptions::default()
             .listen_addr(addr.parse().unwrap())
             .port(0)
             .tls(pki.server_tls());
@@ -401,7 +407,7 @@ async fn mapper_and_fallback_page_on_one_tls_port() {
 #[tokio::test]
 async fn hybi00_over_tls_says_wss_in_its_location() {
     let pki = Pki::new();
-    let (server, mut seen) = echo_server(pki.server_tls()).await;
+    let (server, mut seen) = reporting_server(local().tls(pki.server_tls()).hybi00(true)).await;
     let port = server.local_addr().port();
     let url = format!("wss://localhost:{port}/old?draft=76");
     let options = pki.client().variant(Variant::Hybi00);
@@ -509,7 +515,7 @@ async fn python_client_to_our_wss_server() {
         .arg(interop_script("wss_peer.py"))
         .args(["client", &url, "--cafile"])
         .arg(pki.ca_file());
-    let output = peers::run(command, "python client", TIMEOUT).await;
+    let output = peers::run(command, "python client", LIMIT).await;
     output.assert_passed("python client", |l| l.contains("PASS"), "");
     assert!(
         output.stdout.contains("OK tls TLSv1.3"),
@@ -533,7 +539,7 @@ async fn our_wss_client_to_python_server() {
         .arg("--key")
         .arg(pki.key_file())
         .stdin(Stdio::null());
-    let mut server = Peer::listening("wss_peer.py server", command, TIMEOUT).await;
+    let mut server = Peer::listening("wss_peer.py server", command, LIMIT).await;
     let url = format!("wss://localhost:{}/", server.port);
     let (ws, _) = within(connect_with(&url, pki.client())).await.unwrap();
     assert!(matches!(ws.get_ref(), Transport::TlsClient(_)));

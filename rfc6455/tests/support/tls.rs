@@ -1,56 +1,36 @@
-//! What the TLS and client tests share: certificates made at test time with rcgen (a CA
-//! and server certificates it signs), written to a fresh folder for the APIs and peers
-//! that read files, and a bound on every wait.
+//! Certificates made at test time with rcgen: a CA, and server certificates it signs,
+//! written to a fresh folder for the APIs and peers that read files.
 
-#![allow(dead_code, unreachable_pub)]
-
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
+use rfc6455::ClientOptions;
 use rfc6455::tls::ServerTls;
-use rfc6455::{ClientOptions, ServerOptions};
-
-/// Bound on every wait of a test.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `fut`, or a panic after [`TIMEOUT`].
-pub async fn within<F: Future>(fut: F) -> F::Output {
-    tokio::time::timeout(TIMEOUT, fut).await.expect("timed out")
-}
-
-/// Options of a server on 127.0.0.1 with a free port.
-pub fn local() -> ServerOptions {
-    ServerOptions::default()
-        .listen_addr([127, 0, 0, 1].into())
-        .port(0)
-}
 
 /// A test CA and the files of one server certificate it signed.
-pub struct Pki {
+pub(crate) struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
     /// The CA certificate, PEM.
-    pub ca_pem: String,
+    pub(crate) ca_pem: String,
     /// The server certificate, PEM.
-    pub cert_pem: String,
+    pub(crate) cert_pem: String,
     /// The server certificate's private key, PEM.
-    pub key_pem: String,
+    pub(crate) key_pem: String,
     /// A folder holding `ca.pem`, `cert.pem` and `key.pem`.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Pki {
     /// A CA, and a server certificate for `localhost`, `127.0.0.1` and `::1`.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::for_names(&["localhost", "127.0.0.1", "::1"])
     }
 
     /// A CA, and a server certificate for `names` (DNS names or IP addresses).
-    pub fn for_names(names: &[&str]) -> Self {
+    pub(crate) fn for_names(names: &[&str]) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params
@@ -79,29 +59,29 @@ impl Pki {
     }
 
     /// Another server certificate from the same CA: (certificate PEM, key PEM).
-    pub fn issue(&self, names: &[&str]) -> (String, String) {
+    pub(crate) fn issue(&self, names: &[&str]) -> (String, String) {
         issue(&self.ca, names)
     }
 
-    pub fn ca_file(&self) -> PathBuf {
+    pub(crate) fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.pem")
     }
 
-    pub fn cert_file(&self) -> PathBuf {
+    pub(crate) fn cert_file(&self) -> PathBuf {
         self.dir.join("cert.pem")
     }
 
-    pub fn key_file(&self) -> PathBuf {
+    pub(crate) fn key_file(&self) -> PathBuf {
         self.dir.join("key.pem")
     }
 
     /// The server side, from the PEM files.
-    pub fn server_tls(&self) -> ServerTls {
+    pub(crate) fn server_tls(&self) -> ServerTls {
         ServerTls::from_pem_files(self.cert_file(), self.key_file()).expect("server TLS")
     }
 
     /// Client options that trust this CA.
-    pub fn client(&self) -> ClientOptions {
+    pub(crate) fn client(&self) -> ClientOptions {
         ClientOptions::default()
             .ca_pem(self.ca_pem.as_bytes())
             .expect("CA PEM")
