@@ -32,19 +32,27 @@ pub enum Role {
 /// is never held whole: its frames are delivered in parts whatever their size, and only
 /// `max_streamed_message_size` (and `max_fragments`) bound it.
 ///
+/// Like every settings value of this library, each limit is a public field, read as
+/// `limits.max_frame_size` and set with the builder method of the same name.
+///
 /// ```
 /// use rfc6455_proto::Limits;
 /// let limits = Limits::default().max_message_size(1 << 20).max_frame_size(1 << 16);
-/// assert_eq!(limits.message_size_limit(), 1 << 20);
-/// assert_eq!(limits.streamed_message_size_limit(), None);
+/// assert_eq!(limits.max_message_size, 1 << 20);
+/// assert_eq!(limits.max_streamed_message_size, None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a Limits value does nothing until a connection is built with it"]
 pub struct Limits {
-    pub(crate) max_frame_size: u64,
-    pub(crate) max_message_size: u64,
-    pub(crate) max_fragments: u32,
-    pub(crate) max_streamed_message_size: Option<u64>,
+    /// The largest frame payload accepted, in bytes. Default 16 MiB.
+    pub max_frame_size: u64,
+    /// The largest message accepted, in bytes, all fragments together. Default 64 MiB.
+    pub max_message_size: u64,
+    /// The largest number of frames one message may be split into. Default 131 072.
+    pub max_fragments: u32,
+    /// The largest message received as a stream, in bytes; `None` (the default) for no limit.
+    pub max_streamed_message_size: Option<u64>,
 }
 
 impl Limits {
@@ -83,31 +91,11 @@ impl Limits {
     /// ```
     /// use rfc6455_proto::Limits;
     /// let limits = Limits::default().max_streamed_message_size(Some(1 << 30));
-    /// assert_eq!(limits.streamed_message_size_limit(), Some(1 << 30));
+    /// assert_eq!(limits.max_streamed_message_size, Some(1 << 30));
     /// ```
     pub fn max_streamed_message_size(mut self, bytes: Option<u64>) -> Self {
         self.max_streamed_message_size = bytes;
         self
-    }
-
-    /// The configured frame limit.
-    pub fn frame_size_limit(&self) -> u64 {
-        self.max_frame_size
-    }
-
-    /// The configured message limit.
-    pub fn message_size_limit(&self) -> u64 {
-        self.max_message_size
-    }
-
-    /// The configured fragment-count limit.
-    pub fn fragments_limit(&self) -> u32 {
-        self.max_fragments
-    }
-
-    /// The configured limit of streamed messages (`None`: unbounded).
-    pub fn streamed_message_size_limit(&self) -> Option<u64> {
-        self.max_streamed_message_size
     }
 }
 

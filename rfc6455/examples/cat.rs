@@ -70,8 +70,8 @@ async fn main() -> Result<(), rfc6455::Error> {
         }
         eprintln!(
             "closed: status {} reason {:?}",
-            rx.close_code().map_or(1006, |c| c.as_u16()),
-            rx.close_reason()
+            rx.peer_close_code().map_or(1006, |c| c.as_u16()),
+            rx.peer_close_reason()
         );
     });
 

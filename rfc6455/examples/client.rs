@@ -47,6 +47,9 @@ async fn run(url: &str, options: ClientOptions) -> Result<(), rfc6455::Error> {
         }
     }
     ws.close(CloseCode::NORMAL, "").await?;
-    println!("closed: status {:?}", ws.close_code().map(|c| c.as_u16()));
+    println!(
+        "closed: status {:?}",
+        ws.peer_close_code().map(|c| c.as_u16())
+    );
     Ok(())
 }

@@ -39,10 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mapper = ServiceMapper::builder()
         .path("/test")
-        .none(|ws, _| shared::test_service(ws))
+        .no_subprotocol(|ws, _| shared::test_service(ws))
         .subprotocol("subprotocol", |ws, _| shared::subprotocol_service(ws))
         .path("/echo")
-        .none(|ws, _| shared::echo_service(ws))
+        .no_subprotocol(|ws, _| shared::echo_service(ws))
         .build()?;
     // hybi-00 too, as the original serves it (its Racket client speaks it).
     let options = ServerOptions::default()

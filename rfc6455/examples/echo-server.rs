@@ -53,8 +53,8 @@ async fn main() -> std::io::Result<()> {
         }
         println!(
             "[{id}] closed: status {} reason {:?}",
-            ws.close_code().map_or(1006, |c| c.as_u16()),
-            ws.close_reason()
+            ws.peer_close_code().map_or(1006, |c| c.as_u16()),
+            ws.peer_close_reason()
         );
     })
     .await?;

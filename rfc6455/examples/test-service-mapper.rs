@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mapper = ServiceMapper::builder()
         .path("/test")
-        .none(|ws, _| shared::test_service(ws))
+        .no_subprotocol(|ws, _| shared::test_service(ws))
         .subprotocol("subprotocol", |ws, _| shared::subprotocol_service(ws))
         .build()?;
     // hybi-00 too, as the original serves it (its Racket client speaks it).

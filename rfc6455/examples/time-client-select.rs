@@ -50,7 +50,7 @@ async fn main() -> Result<(), rfc6455::Error> {
     }
     println!(
         "closed: status {}",
-        ws.close_code().map_or(1006, |c| c.as_u16())
+        ws.peer_close_code().map_or(1006, |c| c.as_u16())
     );
     Ok(())
 }

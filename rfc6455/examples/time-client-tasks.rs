@@ -38,7 +38,7 @@ async fn main() -> Result<(), rfc6455::Error> {
         }
         println!(
             "closed: status {}",
-            rx.close_code().map_or(1006, |c| c.as_u16())
+            rx.peer_close_code().map_or(1006, |c| c.as_u16())
         );
     });
 

@@ -68,8 +68,8 @@ async fn time_service(mut ws: WebSocket) {
     }
     println!(
         "[{peer}] closed: status {} reason {:?}",
-        ws.close_code().map_or(1006, |c| c.as_u16()),
-        ws.close_reason()
+        ws.peer_close_code().map_or(1006, |c| c.as_u16()),
+        ws.peer_close_reason()
     );
 }
 

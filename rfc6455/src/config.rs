@@ -7,14 +7,17 @@ use rfc6455_proto::Limits;
 /// Settings of one connection: the protocol limits plus the timeouts and buffers of the
 /// tokio layer. Every default is written beside its setter.
 ///
+/// Each setting is a public field, read as `config.idle_timeout` and set with the builder
+/// method of the same name; the value is copied into the connection when it is made, so
+/// changing it later does not reach a live connection.
+///
 /// | setting | default |
 /// |---|---|
-/// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 131 072 fragments |
+/// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 131 072 fragments, streamed messages unbounded |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s (close 1001) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s |
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
 /// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
-/// | [`stream_message_limit`](Self::stream_message_limit) | none (streamed messages are never held whole) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -22,17 +25,22 @@ use rfc6455_proto::Limits;
 /// let config = Config::default()
 ///     .idle_timeout(Some(Duration::from_secs(30)))
 ///     .limits(Limits::default().max_message_size(1 << 20));
-/// assert_eq!(config.idle_timeout_value(), Some(Duration::from_secs(30)));
+/// assert_eq!(config.idle_timeout, Some(Duration::from_secs(30)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "a Config does nothing until a connection or server is built with it"]
 pub struct Config {
-    pub(crate) limits: Limits,
-    pub(crate) idle_timeout: Option<Duration>,
-    pub(crate) close_timeout: Duration,
-    pub(crate) write_buffer_limit: usize,
-    pub(crate) stream_fragment_size: usize,
-    pub(crate) stream_message_limit: Option<u64>,
+    /// The protocol limits (frame, message, fragments, streamed messages).
+    pub limits: Limits,
+    /// Close with 1001 after this long without a frame from the peer; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// How long the closing handshake may take.
+    pub close_timeout: Duration,
+    /// Bytes queued for the socket above which `send` waits (backpressure).
+    pub write_buffer_limit: usize,
+    /// The largest fragment a streamed send writes (at least 1).
+    pub stream_fragment_size: usize,
 }
 
 impl Default for Config {
@@ -43,7 +51,6 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             write_buffer_limit: 128 * 1024,
             stream_fragment_size: 64 * 1024,
-            stream_message_limit: None,
         }
     }
 }
@@ -87,32 +94,5 @@ impl Config {
     pub fn stream_fragment_size(mut self, bytes: usize) -> Self {
         self.stream_fragment_size = bytes.max(1);
         self
-    }
-
-    /// The largest message a streamed receive accepts (close 1009 beyond); `None` for no
-    /// limit. Streamed messages are never held whole, so the default is `None`.
-    ///
-    /// ```
-    /// let config = rfc6455::Config::default().stream_message_limit(Some(1 << 30));
-    /// # let _ = config;
-    /// ```
-    pub fn stream_message_limit(mut self, bytes: Option<u64>) -> Self {
-        self.stream_message_limit = bytes;
-        self
-    }
-
-    /// The limits in force.
-    pub fn limits_value(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// The idle timeout in force.
-    pub fn idle_timeout_value(&self) -> Option<Duration> {
-        self.idle_timeout
-    }
-
-    /// The close timeout in force.
-    pub fn close_timeout_value(&self) -> Duration {
-        self.close_timeout
     }
 }

@@ -16,7 +16,7 @@ pub enum ErrorKind {
     /// The socket failed (reset, broken pipe, …).
     Io,
     /// The peer broke RFC 6455 or a configured limit; the connection was failed with the
-    /// close code of [`Error::close_code`].
+    /// close code of [`Error::local_close_code`].
     Protocol,
     /// The opening handshake failed (a non-101 answer, a bad `Sec-WebSocket-Accept`, …).
     Handshake,
@@ -189,7 +189,7 @@ impl Error {
 
     /// The close code this end sent (or reports) because of this error: the protocol
     /// error's code, 1001 for the idle timeout, 1006 for an abnormal closure.
-    pub fn close_code(&self) -> Option<CloseCode> {
+    pub fn local_close_code(&self) -> Option<CloseCode> {
         match &*self.0 {
             Inner::Protocol(e) => Some(e.close_code()),
             Inner::IdleTimeout => Some(CloseCode::GOING_AWAY),

@@ -23,7 +23,7 @@
 //! # server.stop().await; Ok(()) }
 //! ```
 //!
-//! [`serve_with`] adds a handshake hook that sees each request, may add response headers,
+//! [`serve_with_hook`] adds a handshake hook that sees each request, may add response headers,
 //! pick a subprotocol or refuse, and hands a per-connection state to the handler.
 //! [`upgrade`] accepts a WebSocket inside an existing hyper or axum application, and
 //! [`accept`] (or [`accept_with`], with a hook) on any stream the program accepted itself
@@ -58,7 +58,7 @@
 //!
 //! let mapper = ServiceMapper::builder()
 //!     .path("/test")
-//!         .none(|mut ws, _| async move { let _ = ws.send_text("no subprotocol").await; })
+//!         .no_subprotocol(|mut ws, _| async move { let _ = ws.send_text("no subprotocol").await; })
 //!         .subprotocol("subprotocol", |mut ws, _| async move {
 //!             let _ = ws.send_text("This is the subprotocol handler").await;
 //!         })
@@ -149,6 +149,7 @@
 //! checked before anything is buffered: see [`Limits`] and [`Config`] for every default.
 
 pub use rfc6455_proto as proto;
+pub use rfc6455_proto::hybi00::FramingMode;
 pub use rfc6455_proto::{
     CloseCode, CloseFrame, DataKind, HandshakeError, Limits, Message, ProtocolError, Role,
     SendError, Utf8Bytes, Variant,
@@ -181,7 +182,7 @@ pub use info::HandshakeInfo;
 pub use server::{
     Handshake, MapperBuilder, MapperError, MapperService, PathBuilder, PathParams, Rejection,
     ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, accept, accept_with,
-    serve, serve_mapped, serve_with, upgrade,
+    serve, serve_mapped, serve_with_hook, upgrade,
 };
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use futures_core::Stream;
-use rfc6455_proto::{CloseCode, CloseFrame, Connection, DataKind, Message, OpCode, Role, Variant};
+use rfc6455_proto::{CloseCode, Connection, DataKind, Message, OpCode, Role, Utf8Bytes, Variant};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::Config;
@@ -40,7 +40,7 @@ use crate::transport::Transport;
 /// while let Some(msg) = ws.recv().await {
 ///     println!("got {:?}", msg?);
 /// }
-/// println!("closed by the peer: {:?}", ws.close_frame());
+/// println!("closed by the peer: {:?} {}", ws.peer_close_code(), ws.peer_close_reason());
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -124,7 +124,8 @@ where
     /// without holding the whole message: `None` once the connection is closed.
     ///
     /// The message-size limit for streamed messages is
-    /// [`Config::stream_message_limit`] (unlimited by default), apart from the buffered
+    /// [`Limits::max_streamed_message_size`](crate::Limits::max_streamed_message_size)
+    /// (unlimited by default), apart from the buffered
     /// one; frames of any size are delivered in pieces of at most 64 KiB. Control frames
     /// arriving meanwhile are still answered.
     ///
@@ -265,9 +266,10 @@ where
         self.flush().await
     }
 
-    /// Send one fragment of a message by hand (§5.4): the first with `Some(kind)`, then
-    /// continuations with `None`; the last has `fin = true`. Other messages cannot be sent
-    /// until the last fragment is (control frames can).
+    /// Send the first fragment of a message by hand (§5.4), of type `kind`; the following
+    /// ones go with [`send_continuation`](Self::send_continuation), and the last has
+    /// `fin = true`. Other messages cannot be sent until the last fragment is (control
+    /// frames can).
     ///
     /// # Errors
     /// [`SendError::MessageInProgress`](rfc6455_proto::SendError::MessageInProgress) or
@@ -280,18 +282,42 @@ where
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
     /// use rfc6455::DataKind;
-    /// ws.send_fragment(Some(DataKind::Text), b"Hel", false).await?;
-    /// ws.send_fragment(None, b"lo", true).await?;
+    /// ws.send_fragment(DataKind::Text, b"Hel", false).await?;
+    /// ws.send_continuation(b"lo", true).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send_fragment(
         &mut self,
-        kind: Option<DataKind>,
+        kind: DataKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error> {
         self.driver
             .queue(|core| core.send_fragment(kind, data, fin))
+            .await?;
+        self.flush().await
+    }
+
+    /// Send a continuation fragment of the message begun with
+    /// [`send_fragment`](Self::send_fragment); `fin = true` ends the message.
+    ///
+    /// # Errors
+    /// [`SendError::NoMessageInProgress`](rfc6455_proto::SendError::NoMessageInProgress)
+    /// (as [`ErrorKind::Send`](crate::ErrorKind::Send)) when no message is open; otherwise
+    /// as for [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// ws.send_fragment(rfc6455::DataKind::Binary, b"first", false).await?;
+    /// ws.send_continuation(b" and last", true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_continuation(&mut self, data: &[u8], fin: bool) -> Result<(), Error> {
+        self.driver
+            .queue(|core| core.send_continuation(data, fin))
             .await?;
         self.flush().await
     }
@@ -454,44 +480,30 @@ where
         self.driver.is_closed()
     }
 
-    /// The peer's close frame: `None` until it arrives (or if it never did), `Some(None)`
-    /// if it carried no status (reported as 1005 by [`close_code`](Self::close_code)).
+    /// The status code of the **peer's** close frame: 1005 if it had none, 1006 if the
+    /// connection ended without one, `None` while it is open. (The code this end sent
+    /// because of an error is [`Error::local_close_code`].)
     ///
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) {
     /// while let Some(_) = ws.recv().await {}
-    /// if let Some(Some(frame)) = ws.close_frame() {
-    ///     println!("{:?}: {}", frame.code(), frame.reason());
-    /// }
+    /// assert!(ws.peer_close_code().is_some());
     /// # }
     /// ```
-    pub fn close_frame(&self) -> Option<Option<&CloseFrame>> {
-        self.driver.core().peer_close()
+    pub fn peer_close_code(&self) -> Option<CloseCode> {
+        self.driver.peer_close_code()
     }
 
-    /// The status code of the peer's close frame: 1005 if it had none, 1006 if the
-    /// connection ended without one, `None` while it is open.
+    /// The reason of the peer's close frame (empty if none, or while open).
     ///
     /// ```no_run
     /// # async fn demo(mut ws: rfc6455::WebSocket) {
     /// while let Some(_) = ws.recv().await {}
-    /// assert!(ws.close_code().is_some());
+    /// println!("closed: {:?} {}", ws.peer_close_code(), ws.peer_close_reason());
     /// # }
     /// ```
-    pub fn close_code(&self) -> Option<CloseCode> {
-        self.driver.close_code()
-    }
-
-    /// The reason of the peer's close frame (empty if none).
-    ///
-    /// ```no_run
-    /// # async fn demo(mut ws: rfc6455::WebSocket) {
-    /// while let Some(_) = ws.recv().await {}
-    /// println!("closed: {:?} {}", ws.close_code(), ws.close_reason());
-    /// # }
-    /// ```
-    pub fn close_reason(&self) -> &str {
-        self.driver.close_reason()
+    pub fn peer_close_reason(&self) -> Utf8Bytes {
+        self.driver.peer_close_reason()
     }
 
     /// Whether the peer started the closing handshake (`Some(true)`) or this end did.
@@ -550,7 +562,7 @@ where
     /// ```
     /// let (a, _b) = tokio::io::duplex(1024);
     /// let ws = rfc6455::WebSocket::from_stream(a, rfc6455::Role::Server, Default::default());
-    /// println!("{:?}", ws.config().close_timeout_value());
+    /// println!("{:?}", ws.config().close_timeout);
     /// ```
     pub fn config(&self) -> &Config {
         self.driver.config()
@@ -647,15 +659,9 @@ impl<S> WebSocket<S> {
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
-        // Streamed receives have their own message limit, fixed with the others.
-        let limits = config.limits.max_streamed_message_size(
-            config
-                .stream_message_limit
-                .or(config.limits.streamed_message_size_limit()),
-        );
         let core = match role {
-            Role::Server => Connection::server(limits),
-            Role::Client => Connection::client(limits, crate::random::seed()),
+            Role::Server => Connection::server(config.limits),
+            Role::Client => Connection::client(config.limits, crate::random::seed()),
         };
         Self::from_core(io, core, config, leftover, info)
     }

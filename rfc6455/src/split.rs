@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use rfc6455_proto::{CloseCode, Connection, DataKind, Message, OpCode, SendError};
+use rfc6455_proto::{CloseCode, Connection, DataKind, Message, OpCode, SendError, Utf8Bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::driver::Driver;
@@ -110,33 +110,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     }
 
     /// The status code of the peer's close frame; see
-    /// [`WebSocket::close_code`](crate::WebSocket::close_code).
+    /// [`WebSocket::peer_close_code`](crate::WebSocket::peer_close_code).
     ///
     /// ```no_run
     /// # async fn demo(ws: rfc6455::WebSocket) {
     /// let (mut rx, _tx) = ws.split();
     /// while let Some(_) = rx.recv().await {}
-    /// println!("closed with {:?}", rx.close_code());
+    /// println!("closed with {:?}", rx.peer_close_code());
     /// # }
     /// ```
-    pub fn close_code(&self) -> Option<CloseCode> {
+    pub fn peer_close_code(&self) -> Option<CloseCode> {
         self.shared
-            .with_now(Side::Recv, |driver| driver.close_code())
+            .with_now(Side::Recv, |driver| driver.peer_close_code())
     }
 
     /// The reason of the peer's close frame; see
-    /// [`WebSocket::close_reason`](crate::WebSocket::close_reason).
+    /// [`WebSocket::peer_close_reason`](crate::WebSocket::peer_close_reason).
     ///
     /// ```no_run
     /// # async fn demo(ws: rfc6455::WebSocket) {
     /// let (mut rx, _tx) = ws.split();
     /// while let Some(_) = rx.recv().await {}
-    /// println!("closed: {:?}", rx.close_reason());
+    /// println!("closed: {:?}", rx.peer_close_reason());
     /// # }
     /// ```
-    pub fn close_reason(&self) -> String {
+    pub fn peer_close_reason(&self) -> Utf8Bytes {
         self.shared
-            .with_now(Side::Recv, |driver| driver.close_reason().to_owned())
+            .with_now(Side::Recv, |driver| driver.peer_close_reason())
     }
 
     fn poll_recv(&self, cx: &Context<'_>) -> Poll<Option<Result<Message, Error>>> {
@@ -242,17 +242,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
     /// use rfc6455::DataKind;
     /// let (_rx, mut tx) = ws.split();
-    /// tx.send_fragment(Some(DataKind::Text), b"Hel", false).await?;
-    /// tx.send_fragment(None, b"lo", true).await?;
+    /// tx.send_fragment(DataKind::Text, b"Hel", false).await?;
+    /// tx.send_continuation(b"lo", true).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send_fragment(
         &mut self,
-        kind: Option<DataKind>,
+        kind: DataKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error> {
         self.queue(|core| core.send_fragment(kind, data, fin)).await
+    }
+
+    /// Send a continuation fragment; see
+    /// [`WebSocket::send_continuation`](crate::WebSocket::send_continuation).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::send_continuation`](crate::WebSocket::send_continuation).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_fragment(rfc6455::DataKind::Binary, b"first", false).await?;
+    /// tx.send_continuation(b" and last", true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_continuation(&mut self, data: &[u8], fin: bool) -> Result<(), Error> {
+        self.queue(|core| core.send_continuation(data, fin)).await
     }
 
     /// Send everything `reader` yields as one message; see

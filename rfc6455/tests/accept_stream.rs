@@ -3,6 +3,8 @@
 //! against this crate's client or a request written byte by byte; and every refusal's
 //! HTTP answer.
 
+mod support;
+
 use std::time::Duration;
 
 use http::StatusCode;
@@ -11,14 +13,8 @@ use rfc6455::{
     CloseCode, Config, ErrorKind, Handshake, HandshakeError, Message, Rejection, Role,
     ServerOptions, Variant, WebSocket, accept, accept_with,
 };
+use support::within;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, duplex};
-
-const LIMIT: Duration = Duration::from_secs(10);
-
-/// `fut`, or a panic after [`LIMIT`].
-async fn within<F: Future>(fut: F) -> F::Output {
-    tokio::time::timeout(LIMIT, fut).await.expect("timed out")
-}
 
 /// The example request of RFC 6455 §1.3, with `extra` header lines.
 fn upgrade_request(extra: &str) -> String {

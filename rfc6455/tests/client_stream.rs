@@ -3,17 +3,17 @@
 //! sans-I/O core (or a scripted one), for RFC 6455 and hybi-00; refusals, redirects,
 //! requests that are never sent, and the handshake timeout.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::within;
 use http::{HeaderValue, Request, Response, StatusCode};
 use rfc6455::proto::{handshake, hybi00};
 use rfc6455::{
     ClientOptions, CloseCode, Config, ErrorKind, HandshakeError, Message, Role, Variant, WebSocket,
     client,
 };
+use support::within;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, duplex};
 
 /// Read a request head off `io` byte by byte (nothing after it is consumed) and parse it.

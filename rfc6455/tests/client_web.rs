@@ -12,7 +12,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use rfc6455::{
     ClientOptions, CloseCode, ErrorKind, Handshake, HandshakeError, Message, Rejection,
-    ServerHandle, ServerOptions, Transport, WebSocket, connect_with, serve_with,
+    ServerHandle, ServerOptions, Transport, WebSocket, connect_with, serve_with_hook,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -106,7 +106,7 @@ async fn web() -> Web {
     let start = |options: ServerOptions, secure: bool| {
         let ports = ports.clone();
         let tx = tx.clone();
-        serve_with(
+        serve_with_hook(
             options,
             move |hs: &mut Handshake<'_>| {
                 let request = hs.request();
@@ -449,7 +449,7 @@ async fn invalid_option_values_fail_the_connect() {
 
 #[tokio::test]
 async fn ipv6_literal_urls() {
-    let server = serve_with(
+    let server = serve_with_hook(
         ServerOptions::default()
             .listen_addr("::1".parse().unwrap())
             .port(0),

@@ -576,7 +576,7 @@ async fn a_refused_upgrade_keeps_the_connection_for_the_next_request() {
     let options = ServerOptions::default()
         .listen_addr([127, 0, 0, 1].into())
         .handshake_timeout(HANDSHAKE_TIMEOUT);
-    let server = rfc6455::serve_with(
+    let server = rfc6455::serve_with_hook(
         options,
         |hs: &mut rfc6455::Handshake<'_>| {
             if hs.request().uri().path() == "/closed" {

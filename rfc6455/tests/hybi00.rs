@@ -84,7 +84,7 @@ async fn subprotocol_selection_through_the_mapper_over_hybi00() {
         .subprotocol("subprotocol", |mut ws: WebSocket, _| async move {
             let _ = ws.send_text("This is the subprotocol handler").await;
         })
-        .none(|mut ws: WebSocket, _| async move {
+        .no_subprotocol(|mut ws: WebSocket, _| async move {
             let _ = ws.send_text("no subprotocol").await;
         })
         .build()
@@ -126,7 +126,7 @@ async fn unsupported_operations_on_hybi00_return_documented_errors() {
         .unwrap();
     for err in [
         ws.send_binary(b"x").await.unwrap_err(),
-        ws.send_fragment(Some(DataKind::Text), b"a", false)
+        ws.send_fragment(DataKind::Text, b"a", false)
             .await
             .unwrap_err(),
         ws.ping(b"p").await.unwrap_err(),
@@ -143,7 +143,7 @@ async fn unsupported_operations_on_hybi00_return_documented_errors() {
     assert_eq!(msg.as_text(), Some("still here"));
     // Close has no status on hybi-00: the peer's close reads as "no status" (1005).
     ws.close(CloseCode::from(4000), "ignored").await.unwrap();
-    assert_eq!(ws.close_code(), Some(CloseCode::NO_STATUS));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NO_STATUS));
     // What the server's end said of itself, and of a binary message.
     let (caps, binary) = handled.returned().await;
     assert_eq!(caps, (false, false, true, false, Variant::Hybi00));

@@ -226,14 +226,14 @@ async fn rust_client_fragmented() {
     roundtrip_fragmented(&mut ws, TIMEOUT).await;
 
     // One fragment with fin: an ordinary message. And an empty final fragment.
-    ws.send_fragment(Some(DataKind::Text), b"single", true)
+    ws.send_fragment(DataKind::Text, b"single", true)
         .await
         .unwrap();
     expect_text(&mut ws, "single", TIMEOUT).await;
-    ws.send_fragment(Some(DataKind::Binary), b"tail", false)
+    ws.send_fragment(DataKind::Binary, b"tail", false)
         .await
         .unwrap();
-    ws.send_fragment(None, b"", true).await.unwrap();
+    ws.send_continuation(b"", true).await.unwrap();
     expect_binary(&mut ws, b"tail", TIMEOUT).await;
 
     // Many fragments, with a ping between two of them (control frames may interleave).

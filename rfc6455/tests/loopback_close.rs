@@ -27,8 +27,8 @@ async fn client_close_code_and_reason_reach_server() {
         let r = ws.recv().await;
         Ending {
             recv_none: r.is_none(),
-            code: ws.close_code(),
-            reason: ws.close_reason().to_owned(),
+            code: ws.peer_close_code(),
+            reason: ws.peer_close_reason().to_string(),
             closed: ws.is_closed(),
             peer_first: ws.peer_closed_first(),
         }
@@ -36,11 +36,11 @@ async fn client_close_code_and_reason_reach_server() {
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     assert!(!ws.is_closed());
-    assert_eq!(ws.close_code(), None);
+    assert_eq!(ws.peer_close_code(), None);
     within(ws.close(4000.into(), "bye")).await.unwrap();
     assert!(ws.is_closed());
     // The server echoes the code (§5.5.1) without a reason.
-    assert_eq!(ws.close_code(), Some(4000.into()));
+    assert_eq!(ws.peer_close_code(), Some(4000.into()));
     assert_eq!(ws.peer_closed_first(), Some(false));
     assert_eq!(
         handled.returned().await,
@@ -60,7 +60,7 @@ async fn server_close_code_and_reason_reach_client() {
     let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.send_text("last words").await.unwrap();
         ws.close(4001.into(), "server bye").await.unwrap();
-        (ws.is_closed(), ws.close_code(), ws.peer_closed_first())
+        (ws.is_closed(), ws.peer_close_code(), ws.peer_closed_first())
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -71,13 +71,8 @@ async fn server_close_code_and_reason_reach_client() {
     );
     assert!(within(ws.recv()).await.is_none());
     assert!(ws.is_closed());
-    assert_eq!(ws.close_code(), Some(4001.into()));
-    assert_eq!(ws.close_reason(), "server bye");
-    let frame = ws.close_frame().unwrap().unwrap();
-    assert_eq!(
-        (frame.code().as_u16(), frame.reason()),
-        (4001, "server bye")
-    );
+    assert_eq!(ws.peer_close_code(), Some(4001.into()));
+    assert_eq!(ws.peer_close_reason(), "server bye");
     assert_eq!(ws.peer_closed_first(), Some(true));
     // recv keeps returning None.
     assert!(within(ws.recv()).await.is_none());
@@ -99,7 +94,7 @@ async fn close_after_close_is_a_no_op_and_send_fails() {
         .await
         .unwrap();
     within(ws.close(4999.into(), "third")).await.unwrap();
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
     assert!(within(ws.recv()).await.is_none());
     for err in [
         within(ws.send_text("late")).await.unwrap_err(),
@@ -138,7 +133,7 @@ async fn invalid_close_is_refused_and_connection_stays_open() {
     within(ws.close(3000.into(), &"r".repeat(123)))
         .await
         .unwrap();
-    assert_eq!(ws.close_code(), Some(3000.into()));
+    assert_eq!(ws.peer_close_code(), Some(3000.into()));
     server.stop().await;
 }
 
@@ -149,8 +144,8 @@ async fn close_without_status_is_reported_as_1005() {
         let r = ws.recv().await;
         (
             r.is_none(),
-            ws.close_code(),
-            ws.close_frame().map(|f| f.is_none()),
+            ws.peer_close_code(),
+            ws.peer_close_reason().is_empty(),
         )
     })
     .await;
@@ -161,7 +156,7 @@ async fn close_without_status_is_reported_as_1005() {
     within(peer.expect_eof()).await;
     assert_eq!(
         handled.returned().await,
-        (true, Some(CloseCode::NO_STATUS), Some(true))
+        (true, Some(CloseCode::NO_STATUS), true)
     );
     server.stop().await;
 }
@@ -189,9 +184,9 @@ async fn tcp_drop_without_close_is_abnormal() {
         (
             first,
             err.kind(),
-            err.close_code(),
+            err.local_close_code(),
             then.is_none(),
-            ws.close_code(),
+            ws.peer_close_code(),
         )
     })
     .await;
@@ -220,7 +215,7 @@ async fn server_dropping_connection_is_abnormal_for_client() {
     let err = within(ws.recv()).await.unwrap().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Abnormal);
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::ABNORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::ABNORMAL));
     assert!(ws.is_closed());
     handled.returned().await;
     server.stop().await;
@@ -272,7 +267,7 @@ async fn data_after_our_close_is_discarded() {
     let mut ws = within(closing).await.unwrap();
     assert!(ws.is_closed());
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
 }
 
 // ------------------------------------------------------------------ idle timeout
@@ -285,7 +280,7 @@ async fn idle_timeout_closes_silent_client_with_1001() {
         local().idle_timeout(Some(Duration::from_millis(300))),
         |mut ws| async move {
             let r = ws.recv().await;
-            let r = r.map(|r| r.map_err(|e| (e.kind(), e.close_code())));
+            let r = r.map(|r| r.map_err(|e| (e.kind(), e.local_close_code())));
             (r, ws.recv().await.is_none())
         },
     )
@@ -294,7 +289,7 @@ async fn idle_timeout_closes_silent_client_with_1001() {
     let started = tokio::time::Instant::now();
     assert!(within(ws.recv()).await.is_none());
     assert!(started.elapsed() >= Duration::from_millis(250));
-    assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
     assert!(ws.is_closed());
     let (first, then_none) = handled.returned().await;
     assert_eq!(
@@ -331,7 +326,7 @@ async fn idle_timeout_is_reset_by_traffic() {
     let silent = tokio::time::Instant::now();
     assert!(within(ws.recv()).await.is_none());
     assert!(silent.elapsed() >= Duration::from_millis(800));
-    assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
     within(server).await.unwrap();
 }
 
@@ -345,7 +340,11 @@ async fn client_idle_timeout_closes_with_1001() {
     let client = tokio::spawn(async move {
         let (mut ws, _) = rfc6455::connect_with(&ws_url, options).await.unwrap();
         let err = ws.recv().await.unwrap().unwrap_err();
-        (err.kind(), err.close_code(), ws.recv().await.is_none())
+        (
+            err.kind(),
+            err.local_close_code(),
+            ws.recv().await.is_none(),
+        )
     });
     let (mut peer, _) = within(RawPeer::accept(&listener, &[], &[])).await;
     let (code, _) = within(peer.expect_close()).await;

@@ -31,7 +31,7 @@ async fn reporting_server(options: ServerOptions) -> (ServerHandle, Handled<Repo
             match ws.recv().await {
                 Some(Ok(m)) => before.push(m),
                 Some(Err(e)) => {
-                    let seen = (e.kind(), e.protocol_error().cloned(), e.close_code());
+                    let seen = (e.kind(), e.protocol_error().cloned(), e.local_close_code());
                     return (before, Some(seen), ws.recv().await.is_none());
                 }
                 None => return (before, None, true),
@@ -91,7 +91,7 @@ async fn message_over_limit_closes_with_1009() {
     within(ws.send_binary(&[0u8; 1000])).await.unwrap();
     within(ws.send_binary(&[0u8; 1001])).await.unwrap();
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::TOO_BIG));
     let (before, seen) = reported(handled).await;
     assert_eq!(before, vec![Message::binary(vec![0u8; 1000])]);
     assert_eq!(
@@ -111,14 +111,14 @@ async fn fragmented_message_over_limit_closes_with_1009() {
     let (server, handled) =
         reporting_server(limited(Limits::default().max_message_size(1000))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
-    within(ws.send_fragment(Some(DataKind::Text), &[b'a'; 600], false))
+    within(ws.send_fragment(DataKind::Text, &[b'a'; 600], false))
         .await
         .unwrap();
-    within(ws.send_fragment(None, &[b'b'; 600], true))
+    within(ws.send_continuation(&[b'b'; 600], true))
         .await
         .unwrap();
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::TOO_BIG));
     let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::MessageTooBig { limit: 1000 }));
     server.stop().await;
@@ -130,7 +130,7 @@ async fn frame_over_limit_closes_with_1009() {
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     within(ws.send_text(&"x".repeat(4097))).await.unwrap();
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::TOO_BIG));
     let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::FrameTooBig { limit: 4096 }));
     server.stop().await;
@@ -140,14 +140,14 @@ async fn frame_over_limit_closes_with_1009() {
 async fn too_many_fragments_closes_with_1009() {
     let (server, handled) = reporting_server(limited(Limits::default().max_fragments(3))).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
-    within(ws.send_fragment(Some(DataKind::Binary), b"1", false))
+    within(ws.send_fragment(DataKind::Binary, b"1", false))
         .await
         .unwrap();
     for _ in 0..3 {
-        within(ws.send_fragment(None, b"n", false)).await.unwrap();
+        within(ws.send_continuation(b"n", false)).await.unwrap();
     }
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::TOO_BIG));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::TOO_BIG));
     let (_, seen) = reported(handled).await;
     assert_eq!(seen.1, Some(ProtocolError::TooManyFragments { limit: 3 }));
     server.stop().await;
@@ -160,7 +160,7 @@ async fn client_limit_closes_with_1009() {
     let (server, handled) = serve_one(local(), |mut ws| async move {
         ws.send_binary(&[7u8; 2000]).await.unwrap();
         let end = ws.recv().await;
-        (end.is_none(), ws.close_code())
+        (end.is_none(), ws.peer_close_code())
     })
     .await;
     let options = ClientOptions::default()
@@ -174,7 +174,7 @@ async fn client_limit_closes_with_1009() {
         err.protocol_error(),
         Some(&ProtocolError::MessageTooBig { limit: 1999 })
     );
-    assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
+    assert_eq!(err.local_close_code(), Some(CloseCode::TOO_BIG));
     assert!(within(ws.recv()).await.is_none());
     assert_eq!(handled.returned().await, (true, Some(CloseCode::TOO_BIG)));
     server.stop().await;
@@ -399,7 +399,7 @@ async fn invalid_utf8_from_server_fails_client_with_1007() {
     let client = tokio::spawn(async move {
         let (mut ws, _) = connect(&ws_url).await.unwrap();
         let err = ws.recv().await.unwrap().unwrap_err();
-        (err.kind(), err.close_code())
+        (err.kind(), err.local_close_code())
     });
     let (mut peer, _) = within(RawPeer::accept(&listener, &[], &[])).await;
     peer.send(true, OP_TEXT, b"\xED\xA0\x80").await; // a UTF-16 surrogate

@@ -171,7 +171,7 @@ async fn stream_and_sink() {
         while let Some(Ok(msg)) = ws.next().await {
             ws.send(msg).await.unwrap();
         }
-        ws.close_code()
+        ws.peer_close_code()
     })
     .await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
@@ -200,7 +200,7 @@ async fn stream_and_sink() {
     // Sink::close sends a close frame (1000); the stream then ends after the reply.
     within(SinkExt::close(&mut ws)).await.unwrap();
     assert!(within(ws.next()).await.is_none());
-    assert_eq!(ws.close_code(), Some(1000.into()));
+    assert_eq!(ws.peer_close_code(), Some(1000.into()));
     assert!(ws.is_closed());
     assert_eq!(handled.returned().await, Some(1000.into()));
     server.stop().await;
@@ -213,30 +213,28 @@ async fn client_fragments_are_reassembled_by_server() {
     let server = echo_server(local()).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
     // A text message split inside a multi-byte character ("é" is C3 A9).
-    within(ws.send_fragment(Some(DataKind::Text), b"caf\xC3", false))
+    within(ws.send_fragment(DataKind::Text, b"caf\xC3", false))
         .await
         .unwrap();
-    within(ws.send_fragment(None, b"\xA9 ", false))
-        .await
-        .unwrap();
+    within(ws.send_continuation(b"\xA9 ", false)).await.unwrap();
     // A ping in the middle of a fragmented message is allowed (§5.4).
     within(ws.ping(b"mid")).await.unwrap();
-    within(ws.send_fragment(None, b"au lait", true))
+    within(ws.send_continuation(b"au lait", true))
         .await
         .unwrap();
     let m = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::text("café au lait"));
 
-    within(ws.send_fragment(Some(DataKind::Binary), &[1, 2], false))
+    within(ws.send_fragment(DataKind::Binary, &[1, 2], false))
         .await
         .unwrap();
-    within(ws.send_fragment(None, &[], false)).await.unwrap();
-    within(ws.send_fragment(None, &[3], true)).await.unwrap();
+    within(ws.send_continuation(&[], false)).await.unwrap();
+    within(ws.send_continuation(&[3], true)).await.unwrap();
     let m = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::binary(vec![1, 2, 3]));
 
     // A one-fragment message (first and last).
-    within(ws.send_fragment(Some(DataKind::Text), b"solo", true))
+    within(ws.send_fragment(DataKind::Text, b"solo", true))
         .await
         .unwrap();
     let m = within(ws.recv()).await.unwrap().unwrap();
@@ -249,18 +247,14 @@ async fn client_fragments_are_reassembled_by_server() {
 async fn server_fragments_are_reassembled_by_client() {
     let (server, handled) = serve_one(local(), |mut ws| async move {
         let big = pattern(9, 100_000);
-        ws.send_fragment(Some(DataKind::Binary), &big[..40_000], false)
+        ws.send_fragment(DataKind::Binary, &big[..40_000], false)
             .await
             .unwrap();
-        ws.send_fragment(None, &big[40_000..], true).await.unwrap();
-        ws.send_fragment(
-            Some(DataKind::Text),
-            "€".as_bytes().get(..1).unwrap(),
-            false,
-        )
-        .await
-        .unwrap();
-        ws.send_fragment(None, &"€".as_bytes()[1..], true)
+        ws.send_continuation(&big[40_000..], true).await.unwrap();
+        ws.send_fragment(DataKind::Text, "€".as_bytes().get(..1).unwrap(), false)
+            .await
+            .unwrap();
+        ws.send_continuation(&"€".as_bytes()[1..], true)
             .await
             .unwrap();
         while ws.recv().await.is_some() {}
@@ -283,16 +277,14 @@ async fn fragment_misuse_is_refused() {
     let server = echo_server(local()).await;
     let (mut ws, _) = within(connect(&url(&server, "/"))).await.unwrap();
 
-    let err = within(ws.send_fragment(None, b"x", true))
-        .await
-        .unwrap_err();
+    let err = within(ws.send_continuation(b"x", true)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Send);
     assert_eq!(err.send_error(), Some(&SendError::NoMessageInProgress));
 
-    within(ws.send_fragment(Some(DataKind::Binary), b"a", false))
+    within(ws.send_fragment(DataKind::Binary, b"a", false))
         .await
         .unwrap();
-    let err = within(ws.send_fragment(Some(DataKind::Text), b"b", true))
+    let err = within(ws.send_fragment(DataKind::Text, b"b", true))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Send);
@@ -303,7 +295,7 @@ async fn fragment_misuse_is_refused() {
     assert_eq!(err.send_error(), Some(&SendError::MessageInProgress));
 
     // The open message can still be finished, and nothing refused went on the wire.
-    within(ws.send_fragment(None, b"c", true)).await.unwrap();
+    within(ws.send_continuation(b"c", true)).await.unwrap();
     let m = within(ws.recv()).await.unwrap().unwrap();
     assert_eq!(m, Message::binary(b"ac".to_vec()));
     within(ws.send_text("after")).await.unwrap();
@@ -375,7 +367,7 @@ async fn client_answers_server_ping_automatically() {
         while let Some(Ok(m)) = ws.recv().await {
             got_tx.send(m).unwrap();
         }
-        ws.close_code()
+        ws.peer_close_code()
     });
     let (mut peer, _) = within(RawPeer::accept(&listener, &[], &[])).await;
     for payload in [&b"p1"[..], b"", &pattern(1, 125)] {

@@ -21,7 +21,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rfc6455::{
     ClientOptions, CloseCode, Config, ErrorKind, HandshakeError, HandshakeInfo, Message, Rejection,
-    Transport, connect, connect_with, serve_with,
+    Transport, connect, connect_with, serve_with_hook,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -102,7 +102,7 @@ async fn handshake_info_on_server_and_client() {
 async fn hook_adds_response_header_seen_by_client() {
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
-    let server = serve_with(
+    let server = serve_with_hook(
         local(),
         |hs: &mut rfc6455::Handshake<'_>| {
             hs.headers_mut()
@@ -134,7 +134,7 @@ async fn hook_adds_response_header_seen_by_client() {
 async fn hook_rejection_reaches_client_as_handshake_error() {
     let handled = Arc::new(AtomicUsize::new(0));
     let handled2 = handled.clone();
-    let server = serve_with(
+    let server = serve_with_hook(
         local(),
         |hs: &mut rfc6455::Handshake<'_>| {
             if hs.request().uri().path() == "/private" {
@@ -177,7 +177,7 @@ async fn hook_rejection_reaches_client_as_handshake_error() {
     drop(ws);
 
     // A plain status refusal carries the canonical reason as its body.
-    let server2 = serve_with(
+    let server2 = serve_with_hook(
         local(),
         |_: &mut rfc6455::Handshake<'_>| Err::<(), _>(StatusCode::UNAUTHORIZED.into()),
         |ws, ()| async move { drop(ws) },
@@ -194,7 +194,7 @@ async fn hook_rejection_reaches_client_as_handshake_error() {
 
 #[tokio::test]
 async fn hook_state_reaches_handler() {
-    let server = serve_with(
+    let server = serve_with_hook(
         local(),
         |hs: &mut rfc6455::Handshake<'_>| {
             let user = hs
@@ -235,7 +235,7 @@ async fn hook_state_reaches_handler() {
 async fn hook_accepts_an_offered_subprotocol() {
     let (tx, rx) = oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
-    let server = serve_with(
+    let server = serve_with_hook(
         local(),
         |hs: &mut rfc6455::Handshake<'_>| {
             let offered = hs.offered_subprotocols().to_vec();
@@ -375,7 +375,7 @@ async fn post_upgrade_gets_405() {
 async fn other_invalid_upgrades_get_their_status() {
     let hook_runs = Arc::new(AtomicUsize::new(0));
     let runs = hook_runs.clone();
-    let server = serve_with(
+    let server = serve_with_hook(
         local(),
         move |_: &mut rfc6455::Handshake<'_>| {
             runs.fetch_add(1, Ordering::SeqCst);
@@ -499,7 +499,11 @@ async fn stop_closes_open_connections_with_1001() {
     assert!(server.connection_count() >= 1);
     let client = tokio::spawn(async move {
         let end = ws.recv().await;
-        (end.is_none(), ws.close_code(), ws.close_reason().to_owned())
+        (
+            end.is_none(),
+            ws.peer_close_code(),
+            ws.peer_close_reason().to_owned(),
+        )
     });
     tokio::time::timeout(Duration::from_secs(10), server.stop())
         .await
@@ -690,7 +694,7 @@ async fn upgrade_inside_own_hyper_server() {
         );
     }
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
 
     // The same port serves plain HTTP, and refuses a bad upgrade with the right status.
     let addr = base.trim_start_matches("ws://").parse().unwrap();

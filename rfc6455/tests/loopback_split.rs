@@ -38,7 +38,7 @@ async fn reader_and_writer_tasks_run_concurrently() {
         let _ = all_tx.send(());
         // The writer's close: the echo server answers it and the stream ends.
         assert!(rx.recv().await.is_none());
-        (rx.is_closed(), rx.close_code(), rx.close_reason())
+        (rx.is_closed(), rx.peer_close_code(), rx.peer_close_reason())
     });
     let writer = tokio::spawn(async move {
         let mut first_rx = Some(first_rx);
@@ -80,7 +80,7 @@ async fn pings_answered_while_writer_idle_and_close_ends_reader() {
         while let Some(Ok(m)) = rx.recv().await {
             got_tx.send(m).unwrap();
         }
-        (rx.close_code(), rx.close_reason())
+        (rx.peer_close_code(), rx.peer_close_reason())
     });
 
     for i in 0..5u8 {
@@ -113,7 +113,7 @@ async fn pings_answered_while_writer_idle_and_close_ends_reader() {
     drop(peer);
     assert_eq!(
         within(reader).await.unwrap(),
-        (Some(CloseCode::NORMAL), "ok".to_owned())
+        (Some(CloseCode::NORMAL), "ok".into())
     );
     // The sending half sees the connection closed.
     let err = within(tx.send_text("late")).await.unwrap_err();
@@ -156,7 +156,7 @@ async fn halves_as_stream_and_sink_on_both_ends() {
     let mut tx = within(sending).await.unwrap();
     within(SinkExt::close(&mut tx)).await.unwrap();
     assert!(within(rx.next()).await.is_none());
-    assert_eq!(rx.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(rx.peer_close_code(), Some(CloseCode::NORMAL));
     handled.returned().await;
     server.stop().await;
 }

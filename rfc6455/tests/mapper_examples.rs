@@ -47,7 +47,7 @@ async fn test_service_exchange(ws: &mut WebSocket) {
         }
     }
     assert!(within(ws.recv()).await.is_none(), "closed after Goodbye!");
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
 }
 
 #[tokio::test]
@@ -161,10 +161,10 @@ async fn cat_pipes_lines_and_closes_with_status_and_reason() {
                     break;
                 }
             }
-            let code = ws.close_code().map(|c| c.as_u16());
+            let code = ws.peer_close_code().map(|c| c.as_u16());
             seen.lock()
                 .unwrap()
-                .push((code, ws.close_reason().to_owned()));
+                .push((code, ws.peer_close_reason().to_owned()));
         }
     })
     .await
@@ -189,7 +189,7 @@ async fn cat_pipes_lines_and_closes_with_status_and_reason() {
     server.stop().await;
     assert_eq!(
         closes.lock().unwrap().as_slice(),
-        [(Some(4001), "cat done".to_owned())]
+        [(Some(4001), "cat done".into())]
     );
 }
 

@@ -22,12 +22,12 @@ use support::within;
 fn demo_mapper() -> ServiceMapper {
     ServiceMapper::builder()
         .path("/test")
-        .none(|mut ws, _| async move {
+        .no_subprotocol(|mut ws, _| async move {
             let _ = ws.send_text("test service").await;
             while let Some(Ok(_)) = ws.recv().await {}
         })
         .path("/echo")
-        .none(|mut ws, _| async move {
+        .no_subprotocol(|mut ws, _| async move {
             while let Some(Ok(msg)) = ws.recv().await {
                 if ws.send(msg).await.is_err() {
                     break;

@@ -62,15 +62,15 @@ fn table() -> ServiceMapper {
     };
     ServiceMapper::builder()
         .path("/test")
-        .none(say("test-none"))
+        .no_subprotocol(say("test-none"))
         .subprotocol("subprotocol", say("test-sub"))
         .path(r"/rooms/(?<room>\w+)")
         .subprotocols(["chat.v2", "chat"], say("rooms-chat"))
         .subprotocol("json", say("rooms-json"))
         .path("/fir.*")
-        .none(say("fir-star"))
+        .no_subprotocol(say("fir-star"))
         .path("/first")
-        .none(say("never: the earlier row wins"))
+        .no_subprotocol(say("never: the earlier row wins"))
         .build()
         .unwrap()
 }

@@ -37,7 +37,7 @@ async fn report(mut ws: WebSocket, tag: &str, params: &PathParams<impl std::fmt:
 fn table() -> ServiceMapper {
     ServiceMapper::builder()
         .path("/test")
-        .none(|ws, p| async move { report(ws, "test-none", &p).await })
+        .no_subprotocol(|ws, p| async move { report(ws, "test-none", &p).await })
         .subprotocol("subprotocol", |ws, p| async move {
             report(ws, "test-sub", &p).await
         })
@@ -50,9 +50,9 @@ fn table() -> ServiceMapper {
             |ws, p| async move { report(ws, "rooms-json", &p).await },
         )
         .path("/first")
-        .none(|ws, p| async move { report(ws, "first", &p).await })
+        .no_subprotocol(|ws, p| async move { report(ws, "first", &p).await })
         .path("/fir.*")
-        .none(|ws, p| async move { report(ws, "fir-star", &p).await })
+        .no_subprotocol(|ws, p| async move { report(ws, "fir-star", &p).await })
         .path(r"/(?<anything>.*)/catch")
         .entry([None, Some("x")], |ws, p| async move {
             report(ws, "catch", &p).await
@@ -321,7 +321,7 @@ async fn stop_closes_mapped_connections_with_1001() {
     while let Some(msg) = within(ws.recv()).await {
         msg.expect("a clean close");
     }
-    assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
     within(stopping).await.unwrap();
 }
 

@@ -148,7 +148,7 @@ async fn invalid_utf8_in_a_text_stream_fails_before_the_bad_frame() {
     // closed with 1011 by the sender, not failed by us with 1007.
     assert_eq!(frames.len(), 1);
     assert_eq!(&frames[0].payload[..], b"okay");
-    assert_eq!(ws.close_code(), Some(CloseCode::INTERNAL_ERROR));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::INTERNAL_ERROR));
 }
 
 #[tokio::test]

@@ -83,7 +83,7 @@ async fn exchange(mut ws: WebSocket) {
     );
     ws.close(CloseCode::NORMAL, "bye").await.unwrap();
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
 }
 
 /// Connect to `url` with `options`, then [`exchange`].
@@ -365,7 +365,7 @@ async fn mapper_and_fallback_page_on_one_tls_port() {
     let pki = Pki::new();
     let mapper = ServiceMapper::builder()
         .path("/echo")
-        .none(|ws, _| echo(ws, mpsc::unbounded_channel().0))
+        .no_subprotocol(|ws, _| echo(ws, mpsc::unbounded_channel().0))
         .build()
         .unwrap();
     async fn page(
@@ -499,7 +499,7 @@ async fn stop_ends_tls_connections_with_1001() {
     let _idle = TcpStream::connect(server.local_addr()).await.unwrap();
     let stopping = tokio::spawn(server.stop());
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::GOING_AWAY));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
     within(stopping).await.unwrap();
 }
 
@@ -550,8 +550,8 @@ async fn our_wss_client_to_python_server() {
     let (mut ws, _) = within(connect_with(&url, pki.client())).await.unwrap();
     ws.send_text("close-me").await.unwrap();
     assert!(within(ws.recv()).await.is_none());
-    assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
-    assert_eq!(ws.close_reason(), "server says bye");
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::from(4000)));
+    assert_eq!(ws.peer_close_reason(), "server says bye");
     server.child.kill().await.unwrap();
 }
 

@@ -5,6 +5,8 @@ use bytes::BytesMut;
 use super::Connection;
 use super::event::Event;
 use super::state::CloseState;
+use crate::close::CloseFrame;
+use crate::close_code::CloseCode;
 use crate::config::{Limits, Role};
 use crate::error::{ProtocolError, SendError};
 use crate::frame::OpCode;
@@ -99,6 +101,7 @@ impl Connection {
                         codec.encode_close(&mut self.out);
                     }
                     self.peer_closed_first = Some(first);
+                    self.peer_close = Some(CloseFrame::new(CloseCode::NO_STATUS, ""));
                     self.close = CloseState::Closed;
                     return Ok(Some(Event::Close(None)));
                 }

@@ -147,14 +147,17 @@ impl Connection {
         self.close
     }
 
-    /// The peer's close frame, once received (`None` inside: it had no status code).
+    /// The peer's close frame, once received: `None` until then. A close frame without a
+    /// status code (and hybi-00's close) is reported with code 1005
+    /// ([`CloseCode::NO_STATUS`](crate::CloseCode::NO_STATUS)) and no reason, as RFC 6455
+    /// §7.1.5 defines.
     ///
     /// ```
     /// let conn = rfc6455_proto::Connection::server(Default::default());
     /// assert!(conn.peer_close().is_none());
     /// ```
-    pub fn peer_close(&self) -> Option<Option<&CloseFrame>> {
-        self.peer_closed_first.map(|_| self.peer_close.as_ref())
+    pub fn peer_close(&self) -> Option<&CloseFrame> {
+        self.peer_close.as_ref()
     }
 
     /// Whether the peer started the closing handshake (`Some(true)`), this end did

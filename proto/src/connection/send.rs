@@ -49,8 +49,9 @@ impl Connection {
         self.send_frame(OpCode::Binary, true, data)
     }
 
-    /// Queue one fragment of a message sent by hand (§5.4): the first with `Some(kind)`,
-    /// the following ones with `None` (continuation), the last with `fin = true`.
+    /// Queue the first fragment of a message sent by hand (§5.4), of type `kind`; the
+    /// following ones go with [`send_continuation`](Self::send_continuation), the last with
+    /// `fin = true` (a first fragment with `fin = true` is a whole message).
     ///
     /// For text, each fragment need not end on a character boundary, but the whole message
     /// must be valid UTF-8 (the caller's responsibility at this level).
@@ -63,19 +64,36 @@ impl Connection {
     /// ```
     /// use rfc6455_proto::{Connection, DataKind, SendError};
     /// let mut conn = Connection::server(Default::default());
-    /// assert_eq!(conn.send_fragment(None, b"x", true), Err(SendError::NoMessageInProgress));
-    /// conn.send_fragment(Some(DataKind::Text), b"Hel", false).unwrap();
-    /// conn.send_fragment(None, b"lo", true).unwrap();
+    /// assert_eq!(conn.send_continuation(b"x", true), Err(SendError::NoMessageInProgress));
+    /// conn.send_fragment(DataKind::Text, b"Hel", false).unwrap();
+    /// conn.send_continuation(b"lo", true).unwrap();
     /// assert_eq!(conn.pending_output(), &[0x01, 0x03, b'H', b'e', b'l', 0x80, 0x02, b'l', b'o']);
     /// ```
     pub fn send_fragment(
         &mut self,
-        kind: Option<DataKind>,
+        kind: DataKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), SendError> {
-        let opcode = kind.map_or(OpCode::Continuation, DataKind::opcode);
-        self.send_frame(opcode, fin, data)
+        self.send_frame(kind.opcode(), fin, data)
+    }
+
+    /// Queue a continuation fragment of the message begun with
+    /// [`send_fragment`](Self::send_fragment); `fin = true` ends it.
+    ///
+    /// # Errors
+    /// [`SendError::NoMessageInProgress`] when no message is open, [`SendError::Closed`]
+    /// after a close frame.
+    ///
+    /// ```
+    /// use rfc6455_proto::{Connection, DataKind};
+    /// let mut conn = Connection::server(Default::default());
+    /// conn.send_fragment(DataKind::Binary, b"a", false).unwrap();
+    /// conn.send_continuation(b"b", true).unwrap();
+    /// assert_eq!(conn.pending_output(), &[0x02, 0x01, b'a', 0x80, 0x01, b'b']);
+    /// ```
+    pub fn send_continuation(&mut self, data: &[u8], fin: bool) -> Result<(), SendError> {
+        self.send_frame(OpCode::Continuation, fin, data)
     }
 
     /// Queue a frame of any type after checking that the sequence is allowed.

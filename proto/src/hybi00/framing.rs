@@ -41,7 +41,7 @@ pub(crate) enum Hybi00Frame {
 }
 
 /// A hybi-00 frame decoder and encoder, bounded by
-/// [`Limits::message_size_limit`](crate::Limits::message_size_limit).
+/// [`Limits::max_message_size`](crate::Limits::max_message_size).
 ///
 /// The wire rules it follows are in the [module documentation](super) of `hybi00`
 /// (*Framing*).
@@ -104,11 +104,11 @@ const NEW_HEADER_LEN: usize = 9;
 const MAX_LENGTH_GROUPS: u8 = 10;
 
 impl Hybi00Codec {
-    /// A codec for `mode`, accepting frames of at most `limits.message_size_limit()` bytes.
+    /// A codec for `mode`, accepting frames of at most `limits.max_message_size` bytes.
     pub(crate) fn new(mode: FramingMode, limits: Limits) -> Self {
         Self {
             mode,
-            limit: limits.message_size_limit(),
+            limit: limits.max_message_size,
             state: State::Idle,
         }
     }

@@ -46,7 +46,7 @@
 //! The draft asks user agents to replace invalid UTF-8 with U+FFFD; this crate fails the
 //! connection ([`ProtocolError::InvalidUtf8`]) instead, as RFC 6455 does. Every frame, kept
 //! or discarded, is bounded by
-//! [`Limits::message_size_limit`](crate::Limits::message_size_limit). The exact rules follow.
+//! [`Limits::max_message_size`](crate::Limits::max_message_size). The exact rules follow.
 //!
 //! # Framing
 //!
@@ -84,7 +84,7 @@
 //! ## Limits
 //!
 //! Every frame, kept or discarded, must be at most the message limit
-//! ([`Limits::message_size_limit`](crate::Limits::message_size_limit)): otherwise decoding
+//! ([`Limits::max_message_size`](crate::Limits::max_message_size)): otherwise decoding
 //! fails with [`ProtocolError::MessageTooBig`]. A declared length (a base-128 length, or
 //! the 64-bit length of the new mode) is checked before any of its data is read, so a frame
 //! claiming 2<sup>63</sup> bytes fails at once. An unterminated `0x00` frame fails as soon as

@@ -172,10 +172,10 @@ mod s5_4_fragmentation {
         let mut p = Pair::new();
         p.client
             .conn
-            .send_fragment(Some(DataKind::Text), b"Hel", false)
+            .send_fragment(DataKind::Text, b"Hel", false)
             .unwrap();
         p.client.conn.send_ping(b"p").unwrap();
-        p.client.conn.send_fragment(None, b"lo", true).unwrap();
+        p.client.conn.send_continuation(b"lo", true).unwrap();
         p.client_to_server();
         let got = p.server.drain().unwrap();
         assert_eq!(
@@ -193,14 +193,13 @@ mod s5_4_fragmentation {
     fn send_side_sequence_is_checked() {
         let mut c = server();
         assert_eq!(
-            c.send_fragment(None, b"x", false),
+            c.send_continuation(b"x", false),
             Err(SendError::NoMessageInProgress)
         );
-        c.send_fragment(Some(DataKind::Binary), b"a", false)
-            .unwrap();
+        c.send_fragment(DataKind::Binary, b"a", false).unwrap();
         assert_eq!(c.send_text("no"), Err(SendError::MessageInProgress));
         c.send_ping(b"allowed in between").unwrap();
-        c.send_fragment(None, b"b", true).unwrap();
+        c.send_continuation(b"b", true).unwrap();
         c.send_text("now fine").unwrap();
         assert!(!c.is_sending_message());
     }
@@ -240,11 +239,11 @@ mod s5_4_fragmentation {
         let mut p = Pair::new();
         p.client
             .conn
-            .send_fragment(Some(DataKind::Text), "κό".as_bytes(), false)
+            .send_fragment(DataKind::Text, "κό".as_bytes(), false)
             .unwrap();
         p.client
             .conn
-            .send_fragment(None, "σμε".as_bytes(), true)
+            .send_continuation("σμε".as_bytes(), true)
             .unwrap();
         p.client.conn.send_binary(&[1u8; 300]).unwrap();
         let out = p.client.conn.take_output();
@@ -348,7 +347,10 @@ mod s5_5_1_close {
         let events = feed(&mut s, &client_frame(0x88, b"")).unwrap();
         assert_eq!(events, vec![Event::Close(None)]);
         assert_eq!(s.pending_output(), &[0x88, 0x00]);
-        assert_eq!(s.peer_close(), Some(None));
+        assert_eq!(
+            s.peer_close(),
+            Some(&CloseFrame::new(CloseCode::NO_STATUS, ""))
+        );
     }
 
     #[test]
@@ -681,7 +683,7 @@ mod s5_7_examples_end_to_end {
     #[test]
     fn frame_header_follows_the_send_rules() {
         let mut s = server();
-        s.send_fragment(Some(DataKind::Text), b"a", false).unwrap();
+        s.send_fragment(DataKind::Text, b"a", false).unwrap();
         let queued = s.pending_output().len();
         assert_eq!(
             s.send_frame_header(OpCode::Binary, true, 1 << 20),
@@ -742,7 +744,7 @@ mod hybi00_variant {
             Err(SendError::Unsupported(_))
         ));
         assert!(matches!(
-            client.send_fragment(Some(DataKind::Text), b"x", false),
+            client.send_fragment(DataKind::Text, b"x", false),
             Err(SendError::Unsupported(_))
         ));
         assert!(!client.has_output(), "nothing queued for a refused send");

@@ -50,7 +50,7 @@ pub(crate) async fn test_service(mut ws: WebSocket) {
     }
     println!(
         "[{peer}] closed: status {}",
-        ws.close_code().map_or(1006, |c| c.as_u16())
+        ws.peer_close_code().map_or(1006, |c| c.as_u16())
     );
 }
 

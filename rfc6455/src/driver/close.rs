@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use rfc6455_proto::{CloseCode, CloseState, Role};
+use rfc6455_proto::{CloseCode, CloseState, Role, Utf8Bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -115,21 +115,20 @@ impl<S> Driver<S> {
 
     /// The status code of the peer's close frame: 1005 if it had none, 1006 if the
     /// connection ended without one, `None` while it is open.
-    pub(crate) fn close_code(&self) -> Option<CloseCode> {
+    pub(crate) fn peer_close_code(&self) -> Option<CloseCode> {
         match self.core.peer_close() {
-            Some(Some(frame)) => Some(frame.code()),
-            Some(None) => Some(CloseCode::NO_STATUS),
+            Some(frame) => Some(frame.code()),
             None if self.is_closed() => Some(CloseCode::ABNORMAL),
             None => None,
         }
     }
 
     /// The reason of the peer's close frame (empty if none).
-    pub(crate) fn close_reason(&self) -> &str {
-        match self.core.peer_close() {
-            Some(Some(frame)) => frame.reason(),
-            _ => "",
-        }
+    pub(crate) fn peer_close_reason(&self) -> Utf8Bytes {
+        self.core
+            .peer_close()
+            .map(|frame| Utf8Bytes::from(frame.reason()))
+            .unwrap_or_default()
     }
 
     /// Ready once `deadline` has passed. One timer serves the idle and close deadlines;

@@ -18,7 +18,7 @@ impl<S> Driver<S> {
 
     /// The fragment size of streamed sends.
     pub(crate) fn stream_fragment_size(&self) -> usize {
-        self.config.stream_fragment_size
+        self.config.stream_fragment_size.max(1)
     }
 
     /// Account for a data frame (or part of one) from the core, `fin` if it ends its

@@ -2,7 +2,7 @@
 //! handler, types erased — and how the connection reaches it: from the listener's fast
 //! path ([`run`]), or once hyper has upgraded it ([`answer_hyper`]).
 //!
-//! [`serve_with`](crate::serve_with) is an [`App`] of the program's hook and handler;
+//! [`serve_with_hook`](crate::serve_with_hook) is an [`App`] of the program's hook and handler;
 //! [`serve`](crate::serve) one whose hook accepts everything; a
 //! [`ServiceMapper`](crate::ServiceMapper) one whose hook routes (picks the entry and
 //! subprotocol, or refuses `404`/`400`) and whose handler is the entry picked.
@@ -43,7 +43,7 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     }
 }
 
-/// A hook and a handler, as given to [`serve_with`](crate::serve_with).
+/// A hook and a handler, as given to [`serve_with_hook`](crate::serve_with_hook).
 pub(crate) struct App<K, H> {
     hook: K,
     handler: Arc<H>,

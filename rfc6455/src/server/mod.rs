@@ -1,4 +1,4 @@
-//! The server: [`serve`] (a handler per connection), [`serve_with`] (plus a handshake
+//! The server: [`serve`] (a handler per connection), [`serve_with_hook`] (plus a handshake
 //! hook), [`serve_mapped`] (a [`ServiceMapper`] routing by path and subprotocol), and
 //! [`upgrade`] and [`MapperService`] for applications that already run hyper or axum.
 //!
@@ -93,7 +93,7 @@ where
     H: Fn(WebSocket) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    serve_with(
+    serve_with_hook(
         options,
         |_: &mut Handshake<'_>| Ok(()),
         move |ws, ()| handler(ws),
@@ -112,8 +112,8 @@ where
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use rfc6455::{Handshake, Rejection, ServerOptions, serve_with};
-/// let server = serve_with(
+/// use rfc6455::{Handshake, Rejection, ServerOptions, serve_with_hook};
+/// let server = serve_with_hook(
 ///     ServerOptions::default().port(0),
 ///     |hs: &mut Handshake<'_>| {
 ///         let user = hs.request().headers().get("x-user").ok_or(Rejection::from(http::StatusCode::UNAUTHORIZED))?;
@@ -128,7 +128,7 @@ where
 /// .await?;
 /// # drop(server); Ok(()) }
 /// ```
-pub async fn serve_with<K, St, H, F>(
+pub async fn serve_with_hook<K, St, H, F>(
     options: ServerOptions,
     hook: K,
     handler: H,
@@ -148,7 +148,7 @@ where
 ///
 /// Takes all of [`serve`]'s options, including a [fallback](ServerOptions::fallback)
 /// HTTP service for plain requests on the same port; the mapper's
-/// [hook](MapperBuilder::hook) plays the part of [`serve_with`]'s. Returns once the socket
+/// [hook](MapperBuilder::hook) plays the part of [`serve_with_hook`]'s. Returns once the socket
 /// listens, with the same [`ServerHandle`].
 ///
 /// # Errors
@@ -160,7 +160,7 @@ where
 ///
 /// let mapper = ServiceMapper::builder()
 ///     .path("/test")
-///     .none(|mut ws, _| async move {
+///     .no_subprotocol(|mut ws, _| async move {
 ///         let _ = ws.send_text("This is the test service").await;
 ///     })
 ///     .subprotocol("subprotocol", |mut ws, _| async move {

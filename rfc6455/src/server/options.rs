@@ -36,7 +36,7 @@ use crate::config::Config;
 ///     .port(8081)
 ///     .listen_addr("127.0.0.1".parse().unwrap())
 ///     .handshake_timeout(Duration::from_secs(10));
-/// assert_eq!(options.port_value(), 8081);
+/// assert_eq!(options.port, 8081);
 /// ```
 ///
 /// [`accept`](crate::accept) and [`accept_with`](crate::accept_with), which run the
@@ -44,19 +44,30 @@ use crate::config::Config;
 /// and the connection ([`handshake_timeout`](Self::handshake_timeout),
 /// [`max_header_size`](Self::max_header_size), [`config`](Self::config),
 /// [`hybi00`](Self::hybi00)); the others are about listening and do not apply there.
+///
+/// Each option is a public field, read as `options.port` and set with the builder method
+/// of the same name (the TLS setting and the fallback service only through theirs).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-#[must_use = "ServerOptions do nothing until given to serve, serve_with, serve_mapped or accept"]
+#[must_use = "ServerOptions do nothing until given to serve, serve_with_hook, serve_mapped or accept"]
 pub struct ServerOptions {
-    pub(crate) listen_addr: IpAddr,
-    pub(crate) port: u16,
-    pub(crate) backlog: u32,
-    pub(crate) handshake_timeout: Duration,
-    pub(crate) max_header_size: usize,
-    pub(crate) stop_timeout: Duration,
-    pub(crate) config: Config,
+    /// The address to listen on.
+    pub listen_addr: IpAddr,
+    /// The port to listen on; 0 lets the OS pick one.
+    pub port: u16,
+    /// The listen backlog.
+    pub backlog: u32,
+    /// How long a client has to send its request head (and finish TLS).
+    pub handshake_timeout: Duration,
+    /// The largest request head accepted, in bytes.
+    pub max_header_size: usize,
+    /// How long [`ServerHandle::stop`](crate::ServerHandle::stop) waits for connections.
+    pub stop_timeout: Duration,
+    /// The settings of every connection.
+    pub config: Config,
+    /// hybi-00 upgrades accepted, and their framing; `None`: RFC 6455 only.
+    pub hybi00: Option<FramingMode>,
     pub(crate) fallback: Option<Fallback>,
-    pub(crate) hybi00: Option<FramingMode>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ServerTls>,
 }
@@ -96,7 +107,7 @@ impl ServerOptions {
     ///
     /// ```
     /// let options = rfc6455::ServerOptions::default().port(8081);
-    /// assert_eq!(options.port_value(), 8081);
+    /// assert_eq!(options.port, 8081);
     /// ```
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -209,15 +220,6 @@ impl ServerOptions {
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config = self.config.idle_timeout(timeout);
         self
-    }
-
-    /// The port set.
-    ///
-    /// ```
-    /// assert_eq!(rfc6455::ServerOptions::default().port_value(), 0);
-    /// ```
-    pub fn port_value(&self) -> u16 {
-        self.port
     }
 
     /// Serve TLS on the port: `wss://` for WebSockets (hybi-00's `Sec-WebSocket-Location`

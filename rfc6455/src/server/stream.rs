@@ -99,7 +99,7 @@ where
     Ok(ws)
 }
 
-/// [`accept`] with a handshake hook, as [`serve_with`](crate::serve_with) has: `hook` sees
+/// [`accept`] with a handshake hook, as [`serve_with_hook`](crate::serve_with_hook) has: `hook` sees
 /// the request, may add response headers and pick one of the offered subprotocols, may
 /// refuse with an HTTP status, and returns a state, handed back with the connection.
 ///

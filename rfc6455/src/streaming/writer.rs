@@ -134,8 +134,12 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, S> {
         }
         let kind = (!self.started).then_some(self.kind);
         let data = &self.buf;
-        self.sink
-            .with_now(|driver| driver.enqueue_with(|core| core.send_fragment(kind, data, fin)))?;
+        self.sink.with_now(|driver| {
+            driver.enqueue_with(|core| match kind {
+                Some(kind) => core.send_fragment(kind, data, fin),
+                None => core.send_continuation(data, fin),
+            })
+        })?;
         self.started = true;
         self.buf.clear();
         Poll::Ready(Ok(()))

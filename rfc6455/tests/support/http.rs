@@ -144,7 +144,7 @@ pub(crate) async fn echo_works(tcp: TcpStream) {
     within(ws.close(CloseCode::NORMAL, ""))
         .await
         .expect("close");
-    assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
 }
 
 /// Send `head` (a request head without the final blank line; `Host` and

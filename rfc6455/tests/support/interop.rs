@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rfc6455::{
     CloseCode, DataKind, Handshake, Message, Rejection, ServerHandle, ServerOptions, WebSocket,
-    serve_with,
+    serve_with_hook,
 };
 use tokio::process::Command;
 use tokio::sync::mpsc;
@@ -79,7 +79,7 @@ impl Peer {
             .expect("close in time")
             .expect("close");
         assert!(ws.is_closed());
-        assert_eq!(ws.close_code(), Some(CloseCode::NORMAL));
+        assert_eq!(ws.peer_close_code(), Some(CloseCode::NORMAL));
         assert_eq!(self.closed().await, (1000, String::new()));
     }
 
@@ -92,8 +92,8 @@ impl Peer {
             Some(other) => panic!("expected the end of the stream, got {other:?}"),
         }
         assert!(ws.is_closed());
-        assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
-        assert_eq!(ws.close_reason(), "server says bye");
+        assert_eq!(ws.peer_close_code(), Some(CloseCode::from(4000)));
+        assert_eq!(ws.peer_close_reason(), "server says bye");
         assert_eq!(ws.peer_closed_first(), Some(true));
         assert_eq!(self.closed().await, (4000, String::new()));
     }
@@ -110,7 +110,7 @@ impl Peer {
         .expect("close");
         assert!(ws.is_closed());
         assert_eq!(ws.peer_closed_first(), Some(false));
-        assert_eq!(ws.close_code(), Some(CloseCode::from(4000)));
+        assert_eq!(ws.peer_close_code(), Some(CloseCode::from(4000)));
         assert_eq!(self.closed().await, (4000, "client says bye".to_owned()));
     }
 }
@@ -136,7 +136,7 @@ pub(crate) async fn echo_server(
     only: Option<&'static str>,
 ) -> (ServerHandle, mpsc::UnboundedReceiver<Report>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let server = serve_with(
+    let server = serve_with_hook(
         options,
         move |hs: &mut Handshake<'_>| {
             if only.is_some_and(|path| hs.request().uri().path() != path) {
@@ -166,18 +166,26 @@ async fn answer(ws: &mut WebSocket, message: Message) -> Result<bool, rfc6455::E
     } else if let Some(n) = text.strip_prefix("fragments-me:") {
         let n: usize = n.parse().unwrap_or(1);
         for i in 0..n {
-            let kind = (i == 0).then_some(DataKind::Text);
             let part = if i + 1 < n {
                 format!("fragment {i}|")
             } else {
                 format!("fragment {i}")
             };
-            ws.send_fragment(kind, part.as_bytes(), i + 1 == n).await?;
+            if i == 0 {
+                ws.send_fragment(DataKind::Text, part.as_bytes(), i + 1 == n)
+                    .await?;
+            } else {
+                ws.send_continuation(part.as_bytes(), i + 1 == n).await?;
+            }
         }
         for i in 0..n {
-            let kind = (i == 0).then_some(DataKind::Binary);
-            ws.send_fragment(kind, &[(i % 256) as u8], i + 1 == n)
-                .await?;
+            let byte = [(i % 256) as u8];
+            if i == 0 {
+                ws.send_fragment(DataKind::Binary, &byte, i + 1 == n)
+                    .await?;
+            } else {
+                ws.send_continuation(&byte, i + 1 == n).await?;
+            }
         }
     } else {
         ws.send(message).await?;
@@ -210,8 +218,8 @@ async fn echo(mut ws: WebSocket, reports: mpsc::UnboundedSender<Report>) {
     let _ = reports.send(Report {
         subprotocol: ws.subprotocol().map(str::to_owned),
         messages,
-        close_code: ws.close_code().map(CloseCode::as_u16),
-        close_reason: ws.close_reason().to_owned(),
+        close_code: ws.peer_close_code().map(CloseCode::as_u16),
+        close_reason: ws.peer_close_reason().to_string(),
         peer_closed_first: ws.peer_closed_first(),
         error,
     });
@@ -252,8 +260,8 @@ pub(crate) async fn recv(ws: &mut WebSocket, limit: Duration) -> Message {
         Ok(Some(Err(e))) => panic!("recv failed: {e}"),
         Ok(None) => panic!(
             "connection closed: {:?} {:?}",
-            ws.close_code(),
-            ws.close_reason()
+            ws.peer_close_code(),
+            ws.peer_close_reason()
         ),
         Err(_) => panic!("no message in {limit:?}"),
     }
@@ -308,30 +316,28 @@ pub(crate) async fn roundtrip_binary(ws: &mut WebSocket, data: &[u8], limit: Dur
 /// fragments, a binary with an empty fragment in the middle, and a text with a character
 /// split across fragments.
 pub(crate) async fn roundtrip_fragmented(ws: &mut WebSocket, limit: Duration) {
-    ws.send_fragment(Some(DataKind::Text), b"Hel", false)
+    ws.send_fragment(DataKind::Text, b"Hel", false)
         .await
         .unwrap();
-    ws.send_fragment(None, "lo, wö".as_bytes(), false)
+    ws.send_continuation("lo, wö".as_bytes(), false)
         .await
         .unwrap();
-    ws.send_fragment(None, b"rld", true).await.unwrap();
+    ws.send_continuation(b"rld", true).await.unwrap();
     expect_text(ws, "Hello, wörld", limit).await;
 
-    ws.send_fragment(Some(DataKind::Binary), b"\x00\x01", false)
+    ws.send_fragment(DataKind::Binary, b"\x00\x01", false)
         .await
         .unwrap();
-    ws.send_fragment(None, b"", false).await.unwrap();
-    ws.send_fragment(None, b"\x02\xff", true).await.unwrap();
+    ws.send_continuation(b"", false).await.unwrap();
+    ws.send_continuation(b"\x02\xff", true).await.unwrap();
     expect_binary(ws, b"\x00\x01\x02\xff", limit).await;
 
     // A character split across fragments.
-    ws.send_fragment(Some(DataKind::Text), b"caf\xc3", false)
+    ws.send_fragment(DataKind::Text, b"caf\xc3", false)
         .await
         .unwrap();
-    ws.send_fragment(None, b"\xa9 \xe2\x82", false)
-        .await
-        .unwrap();
-    ws.send_fragment(None, b"\xac", true).await.unwrap();
+    ws.send_continuation(b"\xa9 \xe2\x82", false).await.unwrap();
+    ws.send_continuation(b"\xac", true).await.unwrap();
     expect_text(ws, "café €", limit).await;
 }
 
@@ -339,14 +345,14 @@ pub(crate) async fn roundtrip_fragmented(ws: &mut WebSocket, limit: Duration) {
 /// after the 500th; returns the whole message, to compare with the echo.
 pub(crate) async fn send_fragments_around_a_ping(ws: &mut WebSocket) -> Vec<u8> {
     let part = pattern(0, 1000);
-    ws.send_fragment(Some(DataKind::Binary), &part, false)
+    ws.send_fragment(DataKind::Binary, &part, false)
         .await
         .unwrap();
     for i in 1..1000 {
         if i == 500 {
             ws.ping(b"mid-message").await.unwrap();
         }
-        ws.send_fragment(None, &part, i == 999).await.unwrap();
+        ws.send_continuation(&part, i == 999).await.unwrap();
     }
     part.repeat(1000)
 }

@@ -20,7 +20,7 @@ impl ServiceMapper<()> {
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
     ///     .path("/echo")
-    ///     .none(|mut ws, _| async move {
+    ///     .no_subprotocol(|mut ws, _| async move {
     ///         while let Some(Ok(msg)) = ws.recv().await {
     ///             if ws.send(msg).await.is_err() {
     ///                 break;
@@ -44,7 +44,7 @@ impl ServiceMapper<()> {
 ///
 /// ```
 /// let builder = rfc6455::ServiceMapper::builder();
-/// let mapper = builder.path("/a").none(|_ws, _| async {}).build()?;
+/// let mapper = builder.path("/a").no_subprotocol(|_ws, _| async {}).build()?;
 /// # drop(mapper);
 /// # Ok::<(), rfc6455::MapperError>(())
 /// ```
@@ -117,7 +117,7 @@ impl<St> MapperBuilder<St> {
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
     ///     .path(r"/files/.*")
-    ///     .none(|_ws, _| async {})
+    ///     .no_subprotocol(|_ws, _| async {})
     ///     .build()?;
     /// # drop(mapper);
     /// # Ok::<(), rfc6455::MapperError>(())
@@ -219,7 +219,7 @@ fn is_token(s: &str) -> bool {
 /// ```
 /// let mapper = rfc6455::ServiceMapper::builder()
 ///     .path("/v1")
-///     .none(|_ws, _| async {})
+///     .no_subprotocol(|_ws, _| async {})
 ///     .subprotocols(["a", "b"], |_ws, _| async {})
 ///     .build()?;
 /// # drop(mapper);
@@ -242,14 +242,14 @@ impl<St> PathBuilder<St> {
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
     ///     .path("/plain")
-    ///     .none(|mut ws, _| async move {
+    ///     .no_subprotocol(|mut ws, _| async move {
     ///         let _ = ws.send_text("no subprotocol here").await;
     ///     })
     ///     .build()?;
     /// # drop(mapper);
     /// # Ok::<(), rfc6455::MapperError>(())
     /// ```
-    pub fn none<H, F>(self, handler: H) -> Self
+    pub fn no_subprotocol<H, F>(self, handler: H) -> Self
     where
         H: Fn(WebSocket, PathParams<St>) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
@@ -352,8 +352,8 @@ impl<St> PathBuilder<St> {
     ///
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
-    ///     .path("/a").none(|_ws, _| async {})
-    ///     .path("/b").none(|_ws, _| async {})
+    ///     .path("/a").no_subprotocol(|_ws, _| async {})
+    ///     .path("/b").no_subprotocol(|_ws, _| async {})
     ///     .build()?;
     /// # drop(mapper);
     /// # Ok::<(), rfc6455::MapperError>(())
@@ -372,7 +372,7 @@ impl<St> PathBuilder<St> {
     /// ```
     /// let result = rfc6455::ServiceMapper::builder()
     ///     .path("/rooms/(unclosed")
-    ///     .none(|_ws, _| async {})
+    ///     .no_subprotocol(|_ws, _| async {})
     ///     .build();
     /// assert!(matches!(result, Err(rfc6455::MapperError::InvalidPattern { .. })));
     /// ```
@@ -390,12 +390,12 @@ mod tests {
         let err = |b: PathBuilder| b.build().unwrap_err();
         let base = || ServiceMapper::builder();
         assert!(matches!(
-            err(base().path("(").none(|_ws, _| async {})),
+            err(base().path("(").no_subprotocol(|_ws, _| async {})),
             MapperError::InvalidPattern { .. }
         ));
         // Valid inside ^(?:…)$ but not alone: must not escape the anchors.
         assert!(matches!(
-            err(base().path("a)|(b").none(|_ws, _| async {})),
+            err(base().path("a)|(b").no_subprotocol(|_ws, _| async {})),
             MapperError::InvalidPattern { .. }
         ));
         assert!(matches!(
@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(
             err(base()
                 .path("/a")
-                .none(|_ws, _| async {})
+                .no_subprotocol(|_ws, _| async {})
                 .entry([None, Some("x")], |_ws, _| async {})),
             MapperError::DuplicateSubprotocol {
                 pattern: "/a".into(),

@@ -30,7 +30,7 @@
 #[macro_export]
 macro_rules! service_mapper {
     (@entry $builder:ident, none, $handler:expr) => {
-        $builder.none($handler)
+        $builder.no_subprotocol($handler)
     };
     (@entry $builder:ident, [ $( $protocol:tt ),* $(,)? ], $handler:expr) => {
         $builder.entry([ $( $crate::service_mapper!(@protocol $protocol) ),* ], $handler)

@@ -22,7 +22,7 @@ pub(crate) struct RouteInfo {
 ///
 /// let mapper = ServiceMapper::builder()
 ///     .path(r"/rooms/(?<room>\w+)/(\d+)")
-///     .none(|mut ws, params: PathParams| async move {
+///     .no_subprotocol(|mut ws, params: PathParams| async move {
 ///         let room = params.get("room").unwrap_or_default(); // "lobby" for /rooms/lobby/7
 ///         let number = params.at(2).unwrap_or_default(); // "7"
 ///         let reply = format!("{room} #{number} via {}", params.pattern());

@@ -43,7 +43,7 @@ pub(super) type Hook<St> = Box<dyn Fn(&mut Handshake<'_>) -> Result<St, Rejectio
 ///
 /// let mapper = ServiceMapper::builder()
 ///     .path("/test")
-///         .none(|ws, _| test_service(ws))
+///         .no_subprotocol(|ws, _| test_service(ws))
 ///         .subprotocol("subprotocol", |mut ws, _| async move {
 ///             let _ = ws.send_text("This is the subprotocol handler").await;
 ///         })
@@ -96,7 +96,7 @@ pub(super) type Hook<St> = Box<dyn Fn(&mut Handshake<'_>) -> Result<St, Rejectio
 ///    in order, and the first entry that lists the token is chosen. The `101` response
 ///    names that token in `Sec-WebSocket-Protocol`, and
 ///    [`WebSocket::subprotocol`] tells it to the handler. If the client sent no
-///    subprotocol, the entry added with [`none`](crate::PathBuilder::none) is chosen.
+///    subprotocol, the entry added with [`none`](crate::PathBuilder::no_subprotocol) is chosen.
 /// 3. **Hook.** The [hook](crate::MapperBuilder::hook), if any, runs: it may add response
 ///    headers, refuse with any status, and returns the state the handler receives in
 ///    [`PathParams::state`].
@@ -109,7 +109,7 @@ pub(super) type Hook<St> = Box<dyn Fn(&mut Handshake<'_>) -> Result<St, Rejectio
 /// | situation | answer |
 /// |---|---|
 /// | no pattern matches the path | `404 Not Found` |
-/// | a pattern matches, but no entry fits: the client offered subprotocols and the path's entries list none of them, or it offered none and the path has no [`none`](crate::PathBuilder::none) entry | `400 Bad Request`, naming what the path serves |
+/// | a pattern matches, but no entry fits: the client offered subprotocols and the path's entries list none of them, or it offered none and the path has no [`none`](crate::PathBuilder::no_subprotocol) entry | `400 Bad Request`, naming what the path serves |
 /// | the request is not a valid upgrade (RFC 6455 §4.2.1) | `400`, or `426` for another `Sec-WebSocket-Version` |
 /// | the hook refuses | the hook's [`Rejection`] |
 /// | a plain HTTP request (no `Upgrade: websocket`) | to the server's [fallback](crate::ServerOptions::fallback) if it has one; otherwise `426 Upgrade Required` on a mapped path, `404` elsewhere |
@@ -296,13 +296,13 @@ mod tests {
     fn table() -> ServiceMapper {
         ServiceMapper::builder()
             .path("/test")
-            .none(|_ws, _| async {})
+            .no_subprotocol(|_ws, _| async {})
             .subprotocol("subprotocol", |_ws, _| async {})
             .subprotocols(["b", "a"], |_ws, _| async {})
             .path(r"/rooms/(?<room>\w+)")
             .subprotocol("chat", |_ws, _| async {})
             .path("/test.*")
-            .none(|_ws, _| async {})
+            .no_subprotocol(|_ws, _| async {})
             .build()
             .unwrap()
     }
@@ -353,7 +353,7 @@ mod tests {
     fn captures() {
         let mapper = ServiceMapper::builder()
             .path(r"/r/(?<room>\w+)(/(\d+))?")
-            .none(|_ws, _| async {})
+            .no_subprotocol(|_ws, _| async {})
             .build()
             .unwrap();
         let (route, groups) = mapper.find("/r/lobby/7").unwrap();

@@ -50,7 +50,7 @@ use crate::server::settings::Settings;
 ///
 /// let mapper = rfc6455::ServiceMapper::builder()
 ///     .path("/echo")
-///     .none(|mut ws, _| async move {
+///     .no_subprotocol(|mut ws, _| async move {
 ///         while let Some(Ok(msg)) = ws.recv().await {
 ///             if ws.send(msg).await.is_err() {
 ///                 break;
@@ -89,7 +89,7 @@ impl<St: Send + 'static> ServiceMapper<St> {
     /// ```
     /// let mapper = rfc6455::ServiceMapper::builder()
     ///     .path("/ws")
-    ///     .none(|mut ws, _| async move {
+    ///     .no_subprotocol(|mut ws, _| async move {
     ///         let _ = ws.send_text("hello").await;
     ///     })
     ///     .build()?;
