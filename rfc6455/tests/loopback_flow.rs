@@ -33,8 +33,9 @@ fn message(i: u64) -> Message {
 }
 
 /// Our server sends large messages over a slow link (16 KiB pieces, 1.5 ms apart); the
-/// client's `recv` sits in a `select!` against a 1 ms timer, so it is dropped in the middle
-/// of every message. Every message must arrive exactly once, whole and in order.
+/// client's `recv` sits in a `select!` against a 1 ms timer, so it is dropped between the
+/// pieces, in the middle of messages, over and over. Every message must arrive exactly
+/// once, whole and in order.
 #[tokio::test(start_paused = true)]
 async fn recv_cancelled_by_select_loses_nothing() {
     const N: u64 = 40;
@@ -66,6 +67,10 @@ async fn recv_cancelled_by_select_loses_nothing() {
     })
     .await;
     assert!(ticks > 0, "the timer never won: recv was never cancelled");
+    assert!(
+        ticks >= N,
+        "the timer won only {ticks} times in {N} messages"
+    );
     within(ws.close(CloseCode::NORMAL, "")).await.unwrap();
     within(server).await.unwrap();
 }

@@ -35,7 +35,8 @@ pub(crate) fn text_pattern(seed: u64, len: usize) -> String {
 }
 
 /// Read a streamed message to its end: its length, or where it first differs from bytes
-/// that are all `expected` (as from `tokio::io::repeat(expected)`).
+/// that are all `expected` (as from `tokio::io::repeat(expected)`). A corrupted message is
+/// still read to its end, so that the peer's sending is not left blocked.
 pub(crate) async fn drain<S>(
     reader: &mut rfc6455::MessageReader<'_, S>,
     expected: u8,
@@ -44,12 +45,18 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let mut total = 0u64;
+    let mut corrupted = None;
     while let Some(chunk) = reader.next_chunk().await {
         let chunk = chunk.map_err(|e| format!("chunk after {total} bytes: {e}"))?;
-        if let Some(at) = chunk.iter().position(|&b| b != expected) {
-            return Err(format!("payload corrupted at byte {}", total + at as u64));
+        if corrupted.is_none()
+            && let Some(at) = chunk.iter().position(|&b| b != expected)
+        {
+            corrupted = Some(total + at as u64);
         }
         total += chunk.len() as u64;
     }
-    Ok(total)
+    match corrupted {
+        None => Ok(total),
+        Some(at) => Err(format!("payload corrupted at byte {at} of {total}")),
+    }
 }
