@@ -1,0 +1,56 @@
+//! `rfc6455`, the command-line WebSocket tool: `connect` (a client, interactive on a
+//! terminal, a pipe otherwise), `serve` (echo, broadcast, exec bridge, static files),
+//! `completions` and `man`. Run `rfc6455 --help`.
+
+mod cli;
+mod connect;
+mod exit;
+mod interactive;
+mod output;
+mod serve;
+
+use std::io::Write as _;
+
+use clap::{CommandFactory as _, Parser as _};
+
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Connect(args) => runtime().block_on(connect::run(args)).code(),
+        Command::Serve(args) => runtime().block_on(serve::run(args)),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "rfc6455",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+    };
+    let _ = std::io::stdout().flush();
+    // Exit now: a thread may still wait on stdin (the pipe's reader, the line editor).
+    std::process::exit(code);
+}
+
+/// The tokio runtime of `connect` and `serve`.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::exit(1)
+        })
+}
