@@ -87,13 +87,20 @@ fn options(args: &ConnectArgs) -> Result<ClientOptions, String> {
     if let Some(origin) = &args.origin {
         options = options.origin(origin.as_str());
     }
-    if let Some(ca) = &args.ca {
-        options = options
-            .ca_pem_file(ca)
-            .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+    #[cfg(feature = "tls")]
+    {
+        if let Some(ca) = &args.ca {
+            options = options
+                .ca_pem_file(ca)
+                .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        }
+        if args.insecure {
+            options = options.danger_accept_invalid_certificates(true);
+        }
     }
-    if args.insecure {
-        options = options.danger_accept_invalid_certificates(true);
+    #[cfg(not(feature = "tls"))]
+    if args.ca.is_some() || args.insecure {
+        return Err("--ca and --insecure need TLS: this build has none (feature `tls`)".into());
     }
     Ok(options)
 }

@@ -62,6 +62,7 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         .port(args.port)
         .hybi00(args.hybi00)
         .config(Config::default().limits(limits));
+    #[cfg(feature = "tls")]
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         match rfc6455::tls::ServerTls::from_pem_files(cert, key) {
             Ok(tls) => options = options.tls(tls),
@@ -70,6 +71,11 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
                 return 1;
             }
         }
+    }
+    #[cfg(not(feature = "tls"))]
+    if args.tls_cert.is_some() {
+        eprintln!("error: --tls-cert needs TLS: this build has none (feature `tls`)");
+        return 1;
     }
     match &args.static_dir {
         Some(dir) if dir.as_os_str().is_empty() => {
@@ -93,6 +99,7 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
     let max = args.max_connections.unwrap_or(usize::MAX);
     let protocols = args.protocols.clone();
     let counter = Arc::clone(&open);
+    let room = Arc::clone(&behaviour);
     let hook = move |hs: &mut Handshake<'_>| -> Result<Slot, Rejection> {
         if counter.fetch_add(1, Ordering::SeqCst) >= max {
             counter.fetch_sub(1, Ordering::SeqCst);
@@ -104,17 +111,21 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
                 "too many connections\n",
             ));
         }
-        let slot = Slot(Arc::clone(&counter));
+        // Join the room here, before the 101: a client that has connected misses nothing.
+        let news = match &*room {
+            Behaviour::Broadcast(room) => Some(room.subscribe()),
+            _ => None,
+        };
+        let slot = Slot(Arc::clone(&counter), news);
         let offered = hs.offered_subprotocols().to_vec();
         if let Some(chosen) = offered.iter().find(|p| protocols.contains(p)) {
             hs.accept_subprotocol(chosen);
         }
         Ok(slot)
     };
-    let handler = move |ws: WebSocket, slot: Slot| {
+    let handler = move |ws: WebSocket, mut slot: Slot| {
         let behaviour = Arc::clone(&behaviour);
         async move {
-            let _slot = slot;
             let peer = ws.handshake().peer_addr();
             if level >= Level::Normal {
                 let protocol = ws
@@ -129,7 +140,10 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
             }
             let end = match &*behaviour {
                 Behaviour::Echo => echo(ws, peer, level).await,
-                Behaviour::Broadcast(room) => broadcast(ws, peer, level, room).await,
+                Behaviour::Broadcast(room) => match slot.1.take() {
+                    Some(news) => broadcast(ws, peer, level, room, news).await,
+                    None => "failed: not in the room".to_owned(),
+                },
                 Behaviour::Exec(cmd) => exec(ws, peer, level, cmd).await,
             };
             if level >= Level::Normal {
@@ -145,8 +159,8 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         }
     };
     let scheme = if args.tls_cert.is_some() { "wss" } else { "ws" };
-    // Always printed (even with -q): scripts read the port from it.
-    eprintln!("listening on {scheme}://{}/", server.local_addr());
+    // On stdout, always (even with -q): scripts read the port from it.
+    println!("listening on {scheme}://{}/", server.local_addr());
     wait_for_stop().await;
     if level >= Level::Normal {
         eprintln!(
@@ -174,9 +188,10 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// One place among `--max-connections`, given back when the connection ends.
+/// One place among `--max-connections`, given back when the connection ends; with
+/// `--broadcast`, the room's news for this connection.
 #[derive(Debug)]
-struct Slot(Arc<AtomicUsize>);
+struct Slot(Arc<AtomicUsize>, Option<broadcast::Receiver<Message>>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -235,8 +250,8 @@ async fn broadcast(
     peer: Option<SocketAddr>,
     level: Level,
     room: &broadcast::Sender<Message>,
+    mut news: broadcast::Receiver<Message>,
 ) -> String {
-    let mut news = room.subscribe();
     loop {
         tokio::select! {
             received = ws.recv() => match received {
