@@ -1,17 +1,16 @@
 //! `rfc6455 connect` on a terminal: each line typed is a text message, received messages
-//! are printed above the line being typed (rustyline's external printer), and slash
-//! commands ping, close, send binary and quit.
+//! are printed above the line being typed (`terminal.rs`), and slash commands ping, close,
+//! send binary and quit.
 
 use std::time::Duration;
 
 use rfc6455::{CloseCode, Message, RecvHalf, SendHalf, Transport};
-use rustyline::ExternalPrinter as _;
-use tokio::sync::mpsc;
 
 use crate::cli::ConnectArgs;
 use crate::connect::{close_code, ping};
 use crate::exit::Outcome;
 use crate::output;
+use crate::terminal::Terminal;
 
 /// The commands, as `/help` prints them.
 const HELP: &str = "\
@@ -28,85 +27,60 @@ pub(crate) async fn run(
     mut tx: SendHalf<Transport>,
     args: &ConnectArgs,
 ) -> Outcome {
-    let terminal = terminal::Saved::now();
-    let mut editor = match rustyline::DefaultEditor::new() {
-        Ok(editor) => editor,
+    let mut terminal = match Terminal::open() {
+        Ok(terminal) => terminal,
         Err(e) => {
             eprintln!("error: the terminal: {e}");
             return Outcome::Local;
         }
     };
-    let mut printer = match editor.create_external_printer() {
-        Ok(printer) => printer,
-        Err(e) => {
-            eprintln!("error: the terminal: {e}");
-            return Outcome::Local;
-        }
-    };
-    let mut say = move |text: String| {
-        if printer.print(text.clone()).is_err() {
-            eprintln!("{text}");
-        }
-    };
-    let (lines_tx, mut lines) = mpsc::unbounded_channel();
-    // rustyline blocks: its own thread, lines over a channel (`None`: Ctrl-D or Ctrl-C).
-    std::thread::spawn(move || {
-        loop {
-            match editor.readline("> ") {
-                Ok(line) => {
-                    let _ = editor.add_history_entry(line.as_str());
-                    if lines_tx.send(Some(line)).is_err() {
-                        break;
-                    }
-                }
-                Err(_) => {
-                    let _ = lines_tx.send(None);
-                    break;
-                }
-            }
-        }
-    });
     if !args.quiet {
-        say("type a message, or /help".to_owned());
+        terminal.print("type a message, or /help");
     }
     let period = args.ping_interval.map(Duration::from_secs_f64);
     let every = period.unwrap_or(Duration::from_secs(3600));
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    let mut closing = false;
+    let mut our_close = None;
     let mut outcome = None;
     loop {
         tokio::select! {
             received = rx.recv() => match received {
-                Some(Ok(message)) => say(show(&message)),
+                Some(Ok(message)) => terminal.print(&show(&message)),
                 Some(Err(error)) => {
-                    say(format!("error: {error}"));
+                    terminal.print(&format!("error: {error}"));
                     outcome = Some(Outcome::of_error(&error));
                     break;
                 }
                 None => break,
             },
-            _ = ticks.tick(), if period.is_some() && !closing => {
-                say(ping_report(ping(&mut tx, b"rfc6455").await));
+            _ = ticks.tick(), if period.is_some() && our_close.is_none() => {
+                terminal.print(&ping_report(ping(&mut tx, b"rfc6455").await));
             }
-            line = lines.recv(), if !closing => {
-                let command = line.flatten().unwrap_or_else(|| "/quit".to_owned());
-                let closes = command == "/quit" || command == "/close" || command.starts_with("/close ");
+            line = terminal.next_line(), if our_close.is_none() => {
+                let command = line.unwrap_or_else(|| "/quit".to_owned());
                 match run_command(&command, &mut tx, args).await {
-                    Ok(report) => {
-                        closing = closes;
-                        if let Some(report) = report {
-                            say(report);
-                        }
-                    }
-                    Err(report) => say(report),
+                    Ok(Done::Said(report)) => terminal.print(&report),
+                    Ok(Done::Sent) => {}
+                    Ok(Done::Closed(code)) => our_close = Some(code),
+                    Err(report) => terminal.print(&report),
                 }
             }
         }
     }
     let outcome = outcome.unwrap_or_else(|| {
         let code = rx.peer_close_code();
-        say(output::close_report(code, &rx.peer_close_reason()));
-        Outcome::of_close(code)
+        let report = output::close_report(code, &rx.peer_close_reason());
+        if our_close.is_some() {
+            terminal.print(&format!("{report} (the answer to our close)"));
+        } else {
+            terminal.print(&report);
+        }
+        // Our own close code, echoed back, is what we asked for.
+        if our_close.is_some() && code == our_close {
+            Outcome::Normal
+        } else {
+            Outcome::of_close(code)
+        }
     });
     drop(terminal);
     outcome
@@ -133,29 +107,39 @@ fn ping_report(result: Result<Option<Duration>, rfc6455::Error>) -> String {
     }
 }
 
-/// Run one typed line: a slash command or a text message. `Ok(Some(line))` is a line to
-/// print, `Err(line)` a mistake.
+/// What a typed line did.
+enum Done {
+    /// Sent a message.
+    Sent,
+    /// Has a line to print.
+    Said(String),
+    /// Closed the connection with this code.
+    Closed(CloseCode),
+}
+
+/// Run one typed line: a slash command or a text message. `Err(line)` is a mistake to
+/// print.
 async fn run_command(
     line: &str,
     tx: &mut SendHalf<Transport>,
     args: &ConnectArgs,
-) -> Result<Option<String>, String> {
+) -> Result<Done, String> {
     let Some(command) = line.strip_prefix('/') else {
         tx.send_text(line)
             .await
             .map_err(|e| format!("error: {e}"))?;
-        return Ok(None);
+        return Ok(Done::Sent);
     };
     if command.starts_with('/') {
         tx.send_text(command)
             .await
             .map_err(|e| format!("error: {e}"))?;
-        return Ok(None);
+        return Ok(Done::Sent);
     }
     let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
     let rest = rest.trim();
     match name {
-        "ping" => Ok(Some(ping_report(ping(tx, rest.as_bytes()).await))),
+        "ping" => Ok(Done::Said(ping_report(ping(tx, rest.as_bytes()).await))),
         "close" => {
             let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
             let code = if code.is_empty() {
@@ -174,20 +158,20 @@ async fn run_command(
             tx.close(code, reason.trim())
                 .await
                 .map_err(|e| format!("error: {e}"))?;
-            Ok(None)
+            Ok(Done::Closed(code))
         }
         "binary" => {
             let data = hex(rest).ok_or_else(|| format!("/binary: {rest:?} is not hex"))?;
             tx.send_binary(&data)
                 .await
                 .map_err(|e| format!("error: {e}"))?;
-            Ok(None)
+            Ok(Done::Sent)
         }
         "quit" => {
             tx.close(close_code(args), &args.close_reason)
                 .await
                 .map_err(|e| format!("error: {e}"))?;
-            Ok(None)
+            Ok(Done::Closed(close_code(args)))
         }
         _ => Err(HELP.to_owned()),
     }
@@ -203,33 +187,6 @@ fn hex(text: &str) -> Option<Vec<u8>> {
         .chunks(2)
         .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
         .collect()
-}
-
-/// The terminal's settings, saved at the start and put back at the end: the process ends
-/// while rustyline's thread still holds the terminal in raw mode.
-mod terminal {
-    /// The saved settings (none when stdin is not a terminal).
-    pub(super) struct Saved(Option<rustix::termios::Termios>);
-
-    impl Saved {
-        /// Save the settings now.
-        pub(super) fn now() -> Self {
-            Self(rustix::termios::tcgetattr(std::io::stdin()).ok())
-        }
-    }
-
-    impl Drop for Saved {
-        fn drop(&mut self) {
-            if let Some(settings) = &self.0 {
-                let _ = rustix::termios::tcsetattr(
-                    std::io::stdin(),
-                    rustix::termios::OptionalActions::Now,
-                    settings,
-                );
-                println!();
-            }
-        }
-    }
 }
 
 #[cfg(test)]

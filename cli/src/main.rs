@@ -8,6 +8,7 @@ mod exit;
 mod interactive;
 mod output;
 mod serve;
+mod terminal;
 
 use std::io::Write as _;
 

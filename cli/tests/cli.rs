@@ -420,3 +420,123 @@ async fn completions_and_man_page_come_from_the_same_definitions() {
     assert!(output.stdout.starts_with(".ie") || output.stdout.contains(".TH"));
     assert!(output.stdout.contains("connect"));
 }
+
+// ------------------------------------------------------------------ interactive, in tmux
+
+/// A tmux server of its own (`tmux -L`), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A detached 100×20 session running `command` in `sh`.
+    fn start(command: &str) -> Self {
+        let socket = format!("rfc6455-cli-test-{}", std::process::id());
+        let tmux = Self { socket };
+        tmux.run(&["new-session", "-d", "-x", "100", "-y", "20", command]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("tmux does not run ({e}): install it (Debian: apt-get install tmux)")
+            });
+        assert!(
+            output.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Type `keys` (tmux key names: `Enter`, `C-u`, or literal text).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// The screen, once `want` holds for it (polled, within the tests' bound).
+    async fn screen_when(&self, what: &str, want: impl Fn(&str) -> bool) -> String {
+        let start = tokio::time::Instant::now();
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", "0"]);
+            if want(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < LIMIT,
+                "the screen never showed {what}:\n{screen}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// The screen's lines with text, without the trailing blank ones.
+fn last_line(screen: &str) -> &str {
+    screen.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn interactive_session_in_a_real_terminal() {
+    let server = serve(&["--broadcast"]).await;
+    let tmux = Tmux::start(&format!(
+        "{BIN} connect {}; echo EXIT=$?; sleep 600",
+        url(&server)
+    ));
+    tmux.screen_when("the prompt", |s| s.contains("type a message"))
+        .await;
+
+    // A line typed is a message; the room sends it back.
+    tmux.keys(&["hello there", "Enter"]);
+    tmux.screen_when("the echo", |s| s.contains("< hello there"))
+        .await;
+
+    // A message arriving while a line is half typed is printed above it.
+    tmux.keys(&["half-typ"]);
+    tmux.screen_when("the half line", |s| last_line(s) == "> half-typ")
+        .await;
+    let (mut other, _) = support::within(rfc6455::connect(&url(&server)))
+        .await
+        .unwrap();
+    other.send_text("from another client").await.unwrap();
+    let screen = tmux
+        .screen_when("the other client's message", |s| {
+            s.contains("< from another client")
+        })
+        .await;
+    assert_eq!(last_line(&screen), "> half-typ", "{screen}");
+    tmux.keys(&["C-u"]);
+
+    tmux.keys(&["/ping", "Enter"]);
+    tmux.screen_when("the ping", |s| s.contains("ping sent"))
+        .await;
+
+    tmux.keys(&["/binary 00ff10", "Enter"]);
+    tmux.screen_when("the binary echo", |s| {
+        s.contains("< binary, 3 bytes: 00ff10")
+    })
+    .await;
+
+    // /close 4000 bye ends the session with that code: the answer to our close, exit 0.
+    tmux.keys(&["/close 4000 bye", "Enter"]);
+    let screen = tmux.screen_when("the end", |s| s.contains("EXIT=")).await;
+    assert!(screen.contains("closed by the peer: 4000"), "{screen}");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
