@@ -253,6 +253,7 @@ async fn a_message_over_max_message_closes_with_1009() {
 
 // ------------------------------------------------------------------ TLS
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn tls_with_a_test_ca_and_insecure_without_it() {
     let pki = support::tls::Pki::new();
