@@ -364,7 +364,8 @@ async fn exec(ws: WebSocket, peer: Option<SocketAddr>, level: Level, cmd: &str) 
             };
             let _ = tx.close(code, &reason).await;
             let rx = to_program.await;
-            format!("program ended ({code} {reason}); {}", ending(rx.peer_close_code(), &rx.peer_close_reason()))
+            let sent = if reason.is_empty() { code.to_string() } else { format!("{code} {reason}") };
+            format!("program ended, sent close {sent}; {}", ending(rx.peer_close_code(), &rx.peer_close_reason()))
         }
     }
 }
