@@ -176,8 +176,8 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) behaviour: Behaviour,
     /// Serve this folder over plain HTTP on the same port; without DIR, the demo page.
-    #[arg(long = "static", value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    pub(crate) static_dir: Option<PathBuf>,
+    #[arg(long = "static", value_name = "DIR", num_args = 0..=1)]
+    pub(crate) static_dir: Option<Option<PathBuf>>,
     /// The certificate chain (PEM) to serve `wss://` with.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub(crate) tls_cert: Option<PathBuf>,

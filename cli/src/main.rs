@@ -19,8 +19,8 @@ use cli::{Cli, Command};
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Connect(args) => runtime().block_on(connect::run(args)).code(),
-        Command::Serve(args) => runtime().block_on(serve::run(args)),
+        Command::Connect(args) => run(connect::run(args)).code(),
+        Command::Serve(args) => run(serve::run(args)),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -45,13 +45,17 @@ fn main() {
     std::process::exit(code);
 }
 
-/// The tokio runtime of `connect` and `serve`.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// Run `future` on a tokio runtime, then leave without waiting for its blocking threads
+/// (tokio's stdin reader may be blocked in a read that never ends).
+fn run<T>(future: impl Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| {
             eprintln!("error: cannot start the runtime: {e}");
             std::process::exit(1)
-        })
+        });
+    let out = runtime.block_on(future);
+    runtime.shutdown_background();
+    out
 }

@@ -78,14 +78,12 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         return 1;
     }
     match &args.static_dir {
-        Some(dir) if dir.as_os_str().is_empty() => {
-            options = options.fallback(service_fn(demo_page))
-        }
-        Some(dir) if !dir.is_dir() => {
+        Some(None) => options = options.fallback(service_fn(demo_page)),
+        Some(Some(dir)) if !dir.is_dir() => {
             eprintln!("error: --static {}: not a folder", dir.display());
             return 1;
         }
-        Some(dir) => options = options.fallback(StaticFiles::new(dir)),
+        Some(Some(dir)) => options = options.fallback(StaticFiles::new(dir)),
         None => {}
     }
     let behaviour = Arc::new(if args.behaviour.broadcast {

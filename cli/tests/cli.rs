@@ -251,6 +251,73 @@ async fn a_message_over_max_message_closes_with_1009() {
     assert_code(&output, 4);
 }
 
+#[tokio::test]
+async fn a_bad_header_is_a_local_error() {
+    let output = connect(&["-H", "no colon here", "ws://127.0.0.1:1/"], b"").await;
+    assert_code(&output, 1);
+    assert!(output.stderr.contains("Name: value"), "{}", output.stderr);
+}
+
+#[tokio::test]
+async fn ping_interval_pings_and_the_connection_carries_on() {
+    let server = serve(&["-v"]).await;
+    // stdin stays open past a few pings: the messages still come back.
+    let mut child = Command::new(BIN)
+        .args([
+            "connect",
+            "--ping-interval",
+            "0.05",
+            "--one-message",
+            &url(&server),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    input.write_all(b"after pings\n").await.unwrap();
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(input);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.stdout, b"after pings\n");
+}
+
+// ------------------------------------------------------------------ static files
+
+#[tokio::test]
+async fn static_serves_the_demo_page_or_a_folder_on_the_same_port() {
+    let server = serve(&["--static"]).await;
+    let addr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let page = support::http::get(addr, "/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("client.js"), "{}", page.text());
+    assert_eq!(support::http::get(addr, "/client.js").await.status, 200);
+    assert_eq!(support::http::get(addr, "/nothing").await.status, 404);
+    // WebSockets on the same port.
+    let output = connect(&[&url(&server)], b"still echoes\n").await;
+    assert_eq!(output.stdout, "still echoes\n");
+
+    let dir = std::env::temp_dir().join(format!("rfc6455-cli-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), "hello from a folder").unwrap();
+    let server = serve(&["--static", dir.to_str().unwrap()]).await;
+    let addr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let file = support::http::get(addr, "/hello.txt").await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.text(), "hello from a folder");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ------------------------------------------------------------------ TLS
 
 #[cfg(feature = "tls")]
