@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The exit codes of `rfc6455 connect`, shown in its `--help`.
 pub(crate) const CONNECT_EXIT_CODES: &str = "\
 Exit codes:
-  0  connected, and the connection closed normally (1000, or a close without a code)
+  0  connected, and the connection closed normally (1000, a close without a code, or the
+     echo of our own --close-code)
   1  a local problem: an unreadable file, a bad header, stdin not UTF-8 for a text message
   2  the command line is wrong
   3  the server refused the handshake (an HTTP status other than 101, or a redirect not followed)

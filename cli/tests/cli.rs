@@ -388,6 +388,37 @@ async fn a_program_exiting_early_with_an_error_closes_with_1011() {
     assert!(output.stderr.contains("1011"), "{}", output.stderr);
 }
 
+#[tokio::test]
+async fn the_end_of_the_socket_ends_the_program() {
+    let pid_file = std::env::temp_dir().join(format!("rfc6455-cli-exec-{}", std::process::id()));
+    let _ = std::fs::remove_file(&pid_file);
+    let command = format!("echo $$ > {}; exec sleep 600", pid_file.display());
+    let server = serve(&["--exec", &command]).await;
+    let output = connect(&["--linger", "0", &url(&server)], b"").await;
+    assert_code(&output, 0);
+    // The program started; once the socket has ended it must be gone (polled, bounded).
+    let start = tokio::time::Instant::now();
+    let pid = loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file)
+            && pid.ends_with('\n')
+        {
+            break pid.trim().to_owned();
+        }
+        assert!(start.elapsed() < LIMIT, "the program never started");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
+    while proc.exists()
+        && !std::fs::read_to_string(proc.join("stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+    {
+        assert!(start.elapsed() < LIMIT, "the program outlived its socket");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = std::fs::remove_file(&pid_file);
+}
+
 // ------------------------------------------------------------------ --broadcast
 
 #[tokio::test]
@@ -408,6 +439,22 @@ async fn broadcast_sends_every_message_to_every_client() {
             assert_eq!(got, Message::text(text));
         }
     }
+}
+
+#[tokio::test]
+async fn hybi00_clients_are_served_with_the_flag_only() {
+    let options = rfc6455::ClientOptions::default().variant(rfc6455::Variant::Hybi00);
+    let server = serve(&["--hybi00"]).await;
+    let (mut ws, _) = support::within(rfc6455::connect_with(&url(&server), options.clone()))
+        .await
+        .unwrap();
+    ws.send_text("draft-76").await.unwrap();
+    let echo = support::within(ws.recv()).await.unwrap().unwrap();
+    assert_eq!(echo, Message::text("draft-76"));
+
+    let server = serve(&[]).await;
+    let refused = support::within(rfc6455::connect_with(&url(&server), options)).await;
+    assert!(refused.is_err(), "a hybi-00 client served without --hybi00");
 }
 
 // ------------------------------------------------------------------ interop
