@@ -90,8 +90,9 @@ fn url(peer: &Peer) -> String {
 #[tokio::test]
 async fn lines_are_messages_and_replies_are_lines() {
     let server = serve(&[]).await;
+    // Under a loaded machine replies may lag: a generous quiet period before our close.
     let output = connect(
-        &[&url(&server)],
+        &["--linger", "3", &url(&server)],
         b"hello\nw\xc3\xb6rld\r\n\nlast without newline",
     )
     .await;
@@ -109,7 +110,13 @@ async fn whole_binary_is_one_message_returned_byte_for_byte() {
     let server = serve(&[]).await;
     let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
     let mut child = Command::new(BIN)
-        .args(["connect", "--whole", "--binary", &url(&server)])
+        .args([
+            "connect",
+            "--whole",
+            "--binary",
+            "--one-message",
+            &url(&server),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -134,7 +141,11 @@ async fn whole_binary_is_one_message_returned_byte_for_byte() {
 #[tokio::test]
 async fn json_lines_carry_time_kind_size_and_payload() {
     let server = serve(&[]).await;
-    let output = connect(&["--json", &url(&server)], "héllo\n".as_bytes()).await;
+    let output = connect(
+        &["--json", "--one-message", &url(&server)],
+        "héllo\n".as_bytes(),
+    )
+    .await;
     assert_code(&output, 0);
     let line: serde_json::Value = serde_json::from_str(output.stdout.trim()).unwrap();
     assert_eq!(line["kind"], "text");
@@ -143,7 +154,13 @@ async fn json_lines_carry_time_kind_size_and_payload() {
     assert!(line["time"].as_f64().unwrap() > 1.7e9);
 
     let output = connect(
-        &["--json", "--binary", "--whole", &url(&server)],
+        &[
+            "--json",
+            "--binary",
+            "--whole",
+            "--one-message",
+            &url(&server),
+        ],
         b"\x00\xff",
     )
     .await;
@@ -304,7 +321,7 @@ async fn static_serves_the_demo_page_or_a_folder_on_the_same_port() {
     assert_eq!(support::http::get(addr, "/client.js").await.status, 200);
     assert_eq!(support::http::get(addr, "/nothing").await.status, 404);
     // WebSockets on the same port.
-    let output = connect(&[&url(&server)], b"still echoes\n").await;
+    let output = connect(&["--one-message", &url(&server)], b"still echoes\n").await;
     assert_eq!(output.stdout, "still echoes\n");
 
     let dir = std::env::temp_dir().join(format!("rfc6455-cli-static-{}", std::process::id()));
@@ -336,7 +353,11 @@ async fn tls_with_a_test_ca_and_insecure_without_it() {
     .await;
     let wss = format!("wss://localhost:{}/", server.port);
 
-    let output = connect(&["--ca", ca.to_str().unwrap(), &wss], b"secret\n").await;
+    let output = connect(
+        &["--one-message", "--ca", ca.to_str().unwrap(), &wss],
+        b"secret\n",
+    )
+    .await;
     assert_code(&output, 0);
     assert_eq!(output.stdout, "secret\n");
 
@@ -344,7 +365,7 @@ async fn tls_with_a_test_ca_and_insecure_without_it() {
     assert_code(&output, 5);
     assert_eq!(output.stdout, "");
 
-    let output = connect(&["--insecure", &wss], b"secret\n").await;
+    let output = connect(&["--one-message", "--insecure", &wss], b"secret\n").await;
     assert_code(&output, 0);
     assert_eq!(output.stdout, "secret\n");
     assert!(
@@ -359,7 +380,7 @@ async fn tls_with_a_test_ca_and_insecure_without_it() {
 #[tokio::test]
 async fn exec_cat_bridges_lines_both_ways() {
     let server = serve(&["--exec", "cat"]).await;
-    let output = connect(&[&url(&server)], b"one\ntwo\n").await;
+    let output = connect(&["--linger", "3", &url(&server)], b"one\ntwo\n").await;
     assert_code(&output, 0);
     assert_eq!(output.stdout, "one\ntwo\n");
 }
@@ -392,10 +413,15 @@ async fn a_program_exiting_early_with_an_error_closes_with_1011() {
 async fn the_end_of_the_socket_ends_the_program() {
     let pid_file = std::env::temp_dir().join(format!("rfc6455-cli-exec-{}", std::process::id()));
     let _ = std::fs::remove_file(&pid_file);
-    let command = format!("echo $$ > {}; exec sleep 600", pid_file.display());
+    let command = format!(
+        "echo $$ > {}; echo started; exec sleep 600",
+        pid_file.display()
+    );
     let server = serve(&["--exec", &command]).await;
-    let output = connect(&["--linger", "0", &url(&server)], b"").await;
+    // Wait for the program's first line (it has started), then close.
+    let output = connect(&["--one-message", &url(&server)], b"").await;
     assert_code(&output, 0);
+    assert_eq!(output.stdout, "started\n");
     // The program started; once the socket has ended it must be gone (polled, bounded).
     let start = tokio::time::Instant::now();
     let pid = loop {
@@ -404,7 +430,7 @@ async fn the_end_of_the_socket_ends_the_program() {
         {
             break pid.trim().to_owned();
         }
-        assert!(start.elapsed() < LIMIT, "the program never started");
+        assert!(start.elapsed() < LIMIT, "no pid file from the program");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
@@ -467,6 +493,8 @@ async fn connect_against_python_and_node_echo_servers() {
     ] {
         let output = connect(
             &[
+                "--linger",
+                "3",
                 "--protocol",
                 "chat",
                 &format!("ws://127.0.0.1:{}/", server.port),
