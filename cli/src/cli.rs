@@ -58,9 +58,14 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) on stdout.
-    #[command(after_help = "Example:\n  rfc6455 man > rfc6455.1 && man ./rfc6455.1")]
-    Man,
+    /// Print a man page (roff) on stdout: the tool's, or one subcommand's.
+    #[command(
+        after_help = "Examples:\n  rfc6455 man > rfc6455.1 && man ./rfc6455.1\n  rfc6455 man connect > rfc6455-connect.1"
+    )]
+    Man {
+        /// The subcommand (`connect`, `serve`, `completions`); none: the tool's page.
+        subcommand: Option<String>,
+    },
 }
 
 /// How stdin becomes messages.
@@ -154,7 +159,8 @@ pub(crate) struct Behaviour {
     /// Send every message back (the default).
     #[arg(long)]
     pub(crate) echo: bool,
-    /// Send every message to every client (a chat room).
+    /// Send every message to every client, the sender too (a chat room); a client more than
+    /// 1024 messages behind is closed with 1008.
     #[arg(long)]
     pub(crate) broadcast: bool,
     /// Run CMD (with `sh -c`) for each connection: messages go to its stdin (text with a

@@ -30,19 +30,44 @@ fn main() {
             );
             0
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    1
-                }
-            }
-        }
+        Command::Man { subcommand } => man(subcommand.as_deref()),
     };
     let _ = std::io::stdout().flush();
     // Exit now: a thread may still wait on stdin (the pipe's reader, the line editor).
     std::process::exit(code);
+}
+
+/// Print the man page of the tool, or of `subcommand` (named `rfc6455-SUBCOMMAND`).
+fn man(subcommand: Option<&str>) -> i32 {
+    let tool = Cli::command();
+    let page = match subcommand {
+        None => tool,
+        Some(name) => match (tool.find_subcommand(name), page_name(name)) {
+            (Some(command), Some(page)) => command.clone().name(page),
+            _ => {
+                eprintln!("error: no subcommand {name:?} (connect, serve, completions, man)");
+                return 2;
+            }
+        },
+    };
+    match clap_mangen::Man::new(page).render(&mut std::io::stdout()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The man page name of a subcommand.
+fn page_name(subcommand: &str) -> Option<&'static str> {
+    Some(match subcommand {
+        "connect" => "rfc6455-connect",
+        "serve" => "rfc6455-serve",
+        "completions" => "rfc6455-completions",
+        "man" => "rfc6455-man",
+        _ => return None,
+    })
 }
 
 /// Run `future` on a tokio runtime, then leave without waiting for its blocking threads

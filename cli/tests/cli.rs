@@ -562,6 +562,16 @@ async fn completions_and_man_page_come_from_the_same_definitions() {
     output.assert_success("man");
     assert!(output.stdout.starts_with(".ie") || output.stdout.contains(".TH"));
     assert!(output.stdout.contains("connect"));
+    let mut c = Command::new(BIN);
+    c.args(["man", "connect"]);
+    let output = support::peers::run(c, "man connect", LIMIT).await;
+    output.assert_success("man connect");
+    assert!(
+        output.stdout.contains("rfc6455\\-connect"),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("one\\-message"), "{}", output.stdout);
 }
 
 // ------------------------------------------------------------------ interactive, in tmux
