@@ -155,6 +155,8 @@ async fn pipe(
     let mut deadline: Option<tokio::time::Instant> = None;
     let mut stdout = std::io::stdout();
     let mut outcome = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         let received = tokio::select! {
             received = rx.recv() => received,
@@ -168,6 +170,11 @@ async fn pipe(
                 continue;
             }
             () = sleep_until(deadline), if deadline.is_some() && stop.is_some() => {
+                let _ = stop.take().map(|s| s.send(()));
+                continue;
+            }
+            // Ctrl-C closes with --close-code/--close-reason (the close timeout bounds it).
+            _ = &mut ctrl_c, if stop.is_some() => {
                 let _ = stop.take().map(|s| s.send(()));
                 continue;
             }

@@ -203,6 +203,44 @@ async fn text_that_is_not_utf8_is_a_local_error() {
     assert!(output.stderr.contains("--binary"), "{}", output.stderr);
 }
 
+#[tokio::test]
+async fn ctrl_c_closes_with_our_close_code() {
+    use tokio::io::AsyncBufReadExt as _;
+    let server = serve(&[]).await;
+    let mut child = Command::new(BIN)
+        .args(["connect", "--close-code", "4001", &url(&server)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"ready\n").await.unwrap();
+    // The echo is back: the connection is up and the pipe is running.
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    support::within(stdout.read_line(&mut line)).await.unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(input);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("closed by the peer: 4001 (the answer to our close)"),
+        "{stderr}"
+    );
+}
+
 // ------------------------------------------------------------------ exit codes
 
 #[tokio::test]
