@@ -372,11 +372,11 @@ async fn exec(ws: WebSocket, peer: Option<SocketAddr>, level: Level, cmd: &str) 
 async fn demo_page(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (body, kind): (&'static str, &str) = match request.uri().path() {
         "/" | "/client.html" => (
-            include_str!("../../rfc6455/examples/static/client.html"),
+            include_str!("../static/client.html"),
             "text/html; charset=utf-8",
         ),
         "/client.js" => (
-            include_str!("../../rfc6455/examples/static/client.js"),
+            include_str!("../static/client.js"),
             "text/javascript; charset=utf-8",
         ),
         _ => {
