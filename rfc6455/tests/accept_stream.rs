@@ -291,10 +291,11 @@ async fn invalid_upgrades_get_the_handshake_rules_answers() {
 }
 
 #[tokio::test]
-async fn a_plain_request_or_one_with_a_body_gets_400() {
+async fn a_plain_request_gets_426_and_one_with_a_body_400() {
     let plain = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
     let (status, answer, _) = refused(plain, ServerOptions::default()).await;
-    assert_eq!(status, 400, "{answer}");
+    assert_eq!(status, 426, "{answer}");
+    assert!(answer.contains("upgrade: websocket"), "{answer}");
     let with_body = upgrade_request("Content-Length: 3\r\n") + "abc";
     let (status, answer, _) = refused(with_body.as_bytes(), ServerOptions::default()).await;
     assert_eq!(status, 400, "{answer}");

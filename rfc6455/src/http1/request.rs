@@ -62,6 +62,15 @@ fn parse(buf: &[u8]) -> Head {
     }
 }
 
+/// Whether `buf` holds a whole, well-formed request head without an `Upgrade` header: a
+/// plain HTTP request, which a WebSocket-only endpoint answers `426 Upgrade Required`.
+pub(crate) fn is_plain_request(buf: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    matches!(req.parse(buf), Ok(httparse::Status::Complete(_)))
+        && to_request(&req).is_some_and(|r| !r.headers().contains_key(http::header::UPGRADE))
+}
+
 /// The parsed head as an `http` request; `None` if any part is not what hyper would
 /// accept either (hyper then answers it).
 fn to_request(req: &httparse::Request<'_, '_>) -> Option<Request<()>> {

@@ -7,12 +7,12 @@ use http::{Response, StatusCode};
 use rfc6455_proto::HandshakeError;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::accept::{ConnInfo, negotiate};
+use super::accept::{ConnInfo, negotiate, plain_http_answer};
 use super::hook::{Handshake, Rejection};
 use super::options::ServerOptions;
 use super::settings::Settings;
 use crate::error::Error;
-use crate::http1::request::{Head, read_head};
+use crate::http1::request::{Head, is_plain_request, read_head};
 use crate::http1::response;
 use crate::socket::WebSocket;
 
@@ -31,9 +31,10 @@ use crate::socket::WebSocket;
 ///
 /// # Errors
 /// - [`ErrorKind::Handshake`]: the request was refused, and the answer sent is in
-///   [`Error::response`]: `400 Bad Request` for a head that is not an HTTP/1.x upgrade
-///   request without a body (malformed, plain HTTP, or announcing a body), `431` for one
-///   larger than the limit (both with [`HandshakeError::Rejected`]); the handshake rules'
+///   [`Error::response`]: `426 Upgrade Required` for a plain HTTP request (as the
+///   listening server answers it), `400 Bad Request` for a head that is malformed or
+///   announces a body, `431` for one larger than the limit (all with
+///   [`HandshakeError::Rejected`]); the handshake rules'
 ///   answer for an invalid upgrade ([`Error::handshake_error`] says which rule: `400`,
 ///   `426` for another `Sec-WebSocket-Version`, `405` for another method).
 /// - [`ErrorKind::Timeout`]: the request head (or hybi-00's 8 bytes of key3) did not
@@ -160,20 +161,24 @@ where
     let (request, len) = match head {
         Head::Upgrade(request, len) => (request, len),
         Head::Other => {
-            // Not a request this reader takes for an upgrade: malformed, too large, with
-            // a body, or plain HTTP.
-            let (status, body) = if buf.len() >= limit {
-                (
+            // Not a request this reader takes for an upgrade: plain HTTP (426, as the
+            // listening server answers it), too large (431), malformed or with a body (400).
+            let response = if is_plain_request(&buf) {
+                plain_http_answer()
+            } else if buf.len() >= limit {
+                Rejection::new(
                     StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "Request header fields too large.\n",
                 )
+                .into_response()
             } else {
-                (
+                Rejection::new(
                     StatusCode::BAD_REQUEST,
                     "Bad request: not a WebSocket upgrade request.\n",
                 )
+                .into_response()
             };
-            let response = Rejection::new(status, body).into_response();
+            let status = response.status();
             refuse(&mut stream, &response).await;
             return Err(Error::handshake(
                 HandshakeError::Rejected(status),
