@@ -28,21 +28,30 @@ where
         }
     }
 
-    /// Poll the idle / close deadline. `Ready` means a deadline passed and the phase changed.
+    /// Poll the close, idle and keepalive deadlines (one timer: the nearest). `Ready`
+    /// means a deadline passed and the driver acted: the phase changed, or a keepalive
+    /// ping was queued.
     pub(super) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = match (self.close_deadline, self.config.idle_timeout) {
-            (Some(close), _) => close,
-            (None, Some(idle)) => self.last_read + idle,
+        if let Some(close) = self.close_deadline {
+            ready!(self.poll_deadline(cx, close));
+            // The peer did not answer our close in time: give up on it.
+            self.end(None);
+            return Poll::Ready(());
+        }
+        let idle = self.config.idle_timeout.map(|idle| self.last_read + idle);
+        let keepalive = self.keepalive_deadline();
+        let deadline = match (idle, keepalive) {
+            (Some(idle), Some(keepalive)) => idle.min(keepalive),
+            (Some(one), None) | (None, Some(one)) => one,
             (None, None) => return Poll::Pending,
         };
         ready!(self.poll_deadline(cx, deadline));
-        if self.close_deadline.is_some() {
-            // The peer did not answer our close in time: give up on it.
-            self.end(None);
-        } else {
+        if idle.is_some_and(|idle| idle <= deadline) {
             let _ = self.core.send_close(CloseCode::GOING_AWAY, "idle timeout");
             self.error = Some(Error::idle_timeout());
             self.phase = Phase::Finishing;
+        } else {
+            self.keepalive_due(Instant::now());
         }
         Poll::Ready(())
     }
