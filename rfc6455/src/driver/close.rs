@@ -161,3 +161,41 @@ impl<S> Driver<S> {
         self.timer = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rfc6455_proto::{CloseCode, Message, Role};
+
+    use crate::stop::StopSignal;
+    use crate::{Config, WebSocket};
+
+    /// A stopping server sends its 1001 after what the handler had already queued: the
+    /// messages arrive, in order, before the close.
+    #[tokio::test]
+    async fn stop_closes_after_what_was_queued() {
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
+        let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
+        let stop = Arc::new(StopSignal::default());
+        server.set_stop_signal(stop.clone());
+        for i in 0..100 {
+            server.feed(Message::text(i.to_string())).await.unwrap();
+        }
+        stop.stop();
+        // The server's next receive sees the stop, writes everything, and ends once the
+        // client has answered the close.
+        let server = tokio::spawn(async move {
+            let end = server.recv().await;
+            (end.is_none(), server.peer_close_code())
+        });
+        for i in 0..100 {
+            let msg = client.recv().await.unwrap().unwrap();
+            assert_eq!(msg, Message::text(i.to_string()));
+        }
+        assert!(client.recv().await.is_none());
+        assert_eq!(client.peer_close_code(), Some(CloseCode::GOING_AWAY));
+        assert_eq!(server.await.unwrap(), (true, Some(CloseCode::GOING_AWAY)));
+    }
+}
