@@ -16,6 +16,7 @@
 //! [`Config::pong_timeout`]: crate::Config::pong_timeout
 //! [`ErrorKind::PongTimeout`]: crate::ErrorKind::PongTimeout
 
+use std::collections::VecDeque;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -52,6 +53,14 @@ impl Keepalive {
             rtt: Duration::ZERO,
         }
     }
+}
+
+/// Data that arrived while `ping_rtt` awaited its pong, kept for the next receive.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    chunks: VecDeque<Chunk>,
+    /// Their payloads' total size.
+    bytes: usize,
 }
 
 impl<S> Driver<S> {
@@ -142,10 +151,15 @@ impl<S> Driver<S> {
     }
 
     /// Take a data chunk that arrived while [`poll_rtt`](Self::poll_rtt) waited.
+    #[inline]
     pub(super) fn take_held(&mut self) -> Option<Chunk> {
-        let chunk = self.held.pop_front()?;
-        self.held_bytes -= chunk.payload.len();
-        Some(chunk)
+        let held = self.held.as_mut()?;
+        let chunk = held.chunks.pop_front();
+        match &chunk {
+            Some(chunk) => held.bytes -= chunk.payload.len(),
+            None => self.held = None,
+        }
+        chunk
     }
 }
 
@@ -166,15 +180,17 @@ where
             if self.keepalive.answered >= number {
                 return Poll::Ready(Ok(self.keepalive.rtt));
             }
-            let full = self.held_bytes as u64 >= self.config.limits.max_message_size;
+            let held = self.held.as_ref().map_or(0, |held| held.bytes);
+            let full = held as u64 >= self.config.limits.max_message_size;
             if full && matches!(self.phase, Phase::Open) {
                 ready!(self.poll_timers(cx));
                 continue;
             }
             match ready!(self.poll_read_chunk(cx, false)) {
                 Some(Ok(chunk)) => {
-                    self.held_bytes += chunk.payload.len();
-                    self.held.push_back(chunk);
+                    let held = self.held.get_or_insert_with(Box::default);
+                    held.bytes += chunk.payload.len();
+                    held.chunks.push_back(chunk);
                 }
                 // The pong came, then the end (read in the same pass): the end is for
                 // the next receive.

@@ -22,7 +22,6 @@ mod streamed;
 mod stuck;
 mod write;
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -30,7 +29,7 @@ use bytes::{Bytes, BytesMut};
 use rfc6455_proto::{Assembler, Connection, DataKind};
 use tokio::time::{Instant, Sleep};
 
-use self::keepalive::Keepalive;
+use self::keepalive::{Held, Keepalive};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -85,10 +84,8 @@ pub(crate) struct Driver<S> {
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
     keepalive: Keepalive,
-    /// Data that arrived while `ping_rtt` awaited its pong, for the next receive, and its
-    /// size in bytes.
-    held: VecDeque<Chunk>,
-    held_bytes: usize,
+    /// Data that arrived while `ping_rtt` awaited its pong, for the next receive.
+    held: Option<Box<Held>>,
     /// The send timeout of a send or flush waiting for the peer to read (created when
     /// one first waits), and what was queued when it last looked.
     send_timer: Option<Pin<Box<Sleep>>>,
@@ -133,8 +130,7 @@ impl<S> Driver<S> {
             timer: None,
             last_read: now,
             keepalive,
-            held: VecDeque::new(),
-            held_bytes: 0,
+            held: None,
             send_timer: None,
             send_wait_queued: 0,
             close_deadline: None,
