@@ -1,6 +1,7 @@
 //! Keepalive: pings when the peer is quiet, the pong timeout (close 1011,
 //! `ErrorKind::PongTimeout`), `ping_rtt`, and peers that vanish or trickle a frame. In
-//! memory and on paused time, so every interval is exact and no test sleeps.
+//! memory and on paused time, so every interval is exact and no test sleeps; the last
+//! test reclaims silent connections from a real server.
 
 mod support;
 
@@ -12,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use support::raw::{OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, RawPeer};
-use support::server::{echo, pair};
+use support::server::{echo, local, no_connection_left, pair};
 use support::within;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -223,4 +224,31 @@ async fn ping_rtt_without_a_pong_fails_after_the_pong_timeout() {
     let close = within(peer.recv()).await.unwrap();
     assert_eq!(close.opcode, OP_CLOSE);
     assert_eq!(close.close_parts().0, Some(1011));
+}
+
+/// Many connections that complete the handshake and then go silent (they neither read nor
+/// write) are reclaimed by keepalive: pinged after an interval, failed after the pong
+/// timeout, and the server serves none of them any more.
+#[tokio::test]
+async fn silent_connections_after_the_handshake_are_reclaimed() {
+    const SILENT: usize = 50;
+    let config = Config::default()
+        .ping_interval(Some(Duration::from_millis(300)))
+        .pong_timeout(Some(Duration::from_millis(300)));
+    let server = rfc6455::serve(local().config(config), echo).await.unwrap();
+    let mut peers = Vec::new();
+    for _ in 0..SILENT {
+        peers.push(within(RawPeer::connect(server.local_addr(), "/")).await.0);
+    }
+    assert_eq!(server.connection_count(), SILENT);
+    let start = Instant::now();
+    no_connection_left(&server).await;
+    // Two intervals and a pong timeout at most (and some scheduling slack).
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(peers);
+    server.stop().await;
 }

@@ -36,6 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
 
+use support::fds::open_tcp_sockets;
 use support::memory::resident_bytes;
 use support::server::{echo, local, no_connection_left};
 use support::within;
@@ -132,15 +133,6 @@ async fn client(port: u16, id: usize, end: Instant) -> io::Result<Report> {
     }
 }
 
-/// Sockets of this process.
-fn open_sockets() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
-        .filter(|target| target.to_string_lossy().starts_with("socket:"))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a minute long: run by CI (.ci/run) with --ignored"]
 async fn soak_holds_connections_with_echo_traffic_and_leaves_nothing_behind() {
@@ -156,7 +148,7 @@ async fn soak_holds_connections_with_echo_traffic_and_leaves_nothing_behind() {
     let server = rfc6455::serve(local().backlog(4096), echo).await.unwrap();
     let port = server.local_addr().port();
     let metrics = tokio::runtime::Handle::current().metrics();
-    let sockets_before = open_sockets();
+    let sockets_before = open_tcp_sockets();
     let tasks_before = metrics.num_alive_tasks();
 
     let start = Instant::now();
@@ -222,7 +214,7 @@ async fn soak_holds_connections_with_echo_traffic_and_leaves_nothing_behind() {
          echoed intact; {reconnects} abrupt disconnects; p50 {p50:?}, p99 {p99:?}; \
          {served} served at the end; resident MiB over time {samples:?}, {after} after all \
          closed; sockets {} (before {sockets_before})",
-        open_sockets()
+        open_tcp_sockets()
     );
 
     assert_eq!(sent, echoed, "messages lost");
@@ -234,7 +226,7 @@ async fn soak_holds_connections_with_echo_traffic_and_leaves_nothing_behind() {
         reconnects >= connections / 10,
         "too few reconnects: {reconnects}"
     );
-    assert_eq!(open_sockets(), sockets_before, "sockets left behind");
+    assert_eq!(open_tcp_sockets(), sockets_before, "sockets left behind");
     // After warm-up (the first quarter), memory levels off: the last sample is within
     // 10 % (and 16 MiB) of the one that ended warm-up.
     let warm = samples[samples.len() / 4].1;
