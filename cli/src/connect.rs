@@ -112,13 +112,16 @@ pub(crate) fn close_code(args: &ConnectArgs) -> CloseCode {
 
 /// Send a ping and measure its round trip.
 ///
-/// The library does not report pongs yet (keepalive, with a ping that awaits its pong, is
-/// being added): until it does, the ping is sent and no time is returned. This is the one
-/// place to wire it.
+/// Without a payload the ping is the library's own ([`SendHalf::ping_rtt`]) and its round
+/// trip is returned once the pong arrives (the receiving half, running meanwhile, takes the
+/// pong); a ping with the user's payload is sent as it is, and not timed.
 pub(crate) async fn ping(
     tx: &mut SendHalf<rfc6455::Transport>,
     payload: &[u8],
 ) -> Result<Option<Duration>, Error> {
+    if payload.is_empty() {
+        return tx.ping_rtt().await.map(Some);
+    }
     tx.ping(payload).await?;
     Ok(None)
 }
@@ -283,7 +286,7 @@ async fn send_stdin(
         let read = tokio::select! {
             _ = &mut stop => break,
             _ = ticks.tick(), if ping_interval.is_some() => {
-                match ping(&mut tx, b"rfc6455").await {
+                match ping(&mut tx, b"").await {
                     Ok(Some(rtt)) if !quiet => eprintln!("ping: {:.3} ms", rtt.as_secs_f64() * 1e3),
                     Ok(_) => {}
                     Err(_) => return Ok(()),

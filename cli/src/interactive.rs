@@ -42,9 +42,21 @@ pub(crate) async fn run(
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut our_close = None;
     let mut outcome = None;
+    // The receiving half runs in a task of its own, so that it takes pongs (and answers
+    // pings) while a `/ping` waits for its round trip.
+    let (messages_in, mut messages) = tokio::sync::mpsc::channel(64);
+    let receiver = tokio::spawn(async move {
+        while let Some(received) = rx.recv().await {
+            let failed = received.is_err();
+            if messages_in.send(received).await.is_err() || failed {
+                break;
+            }
+        }
+        rx
+    });
     loop {
         tokio::select! {
-            received = rx.recv() => match received {
+            received = messages.recv() => match received {
                 Some(Ok(message)) => terminal.print(&show(&message)),
                 Some(Err(error)) => {
                     terminal.print(&format!("error: {error}"));
@@ -54,7 +66,7 @@ pub(crate) async fn run(
                 None => break,
             },
             _ = ticks.tick(), if period.is_some() && our_close.is_none() => {
-                terminal.print(&ping_report(ping(&mut tx, b"rfc6455").await));
+                terminal.print(&ping_report(ping(&mut tx, b"").await));
             }
             line = terminal.next_line(), if our_close.is_none() => {
                 let command = line.unwrap_or_else(|| "/quit".to_owned());
@@ -67,6 +79,14 @@ pub(crate) async fn run(
             }
         }
     }
+    drop(messages);
+    let rx = match receiver.await {
+        Ok(rx) => rx,
+        Err(e) => {
+            eprintln!("error: the receiving task: {e}");
+            return Outcome::Local;
+        }
+    };
     let outcome = outcome.unwrap_or_else(|| {
         let code = rx.peer_close_code();
         let report = output::close_report(code, &rx.peer_close_reason());
@@ -102,7 +122,7 @@ fn show(message: &Message) -> String {
 fn ping_report(result: Result<Option<Duration>, rfc6455::Error>) -> String {
     match result {
         Ok(Some(rtt)) => format!("pong: round trip {:.3} ms", rtt.as_secs_f64() * 1e3),
-        Ok(None) => "ping sent (this build cannot time the pong yet)".to_owned(),
+        Ok(None) => "ping sent (a ping with a payload of yours is not timed)".to_owned(),
         Err(e) => format!("ping failed: {e}"),
     }
 }

@@ -345,6 +345,11 @@ async fn ping_interval_pings_and_the_connection_carries_on() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(output.stdout, b"after pings\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ping: "),
+        "each ping's round trip: {stderr}"
+    );
 }
 
 // ------------------------------------------------------------------ static files
@@ -716,7 +721,7 @@ async fn interactive_session_in_a_real_terminal() {
     tmux.keys(&["C-u"]);
 
     tmux.keys(&["/ping", "Enter"]);
-    tmux.screen_when("the ping", |s| s.contains("ping sent"))
+    tmux.screen_when("the ping's round trip", |s| s.contains("pong: round trip"))
         .await;
 
     tmux.keys(&["/binary 00ff10", "Enter"]);

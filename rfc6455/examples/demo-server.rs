@@ -50,11 +50,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .hybi00(true)
         .fallback(StaticFiles::new(&args.static_dir).index("client.html"));
     let server = serve_mapped(options, mapper).await?;
+    // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection
+    // with 1001 after what was queued for it, and wait for them.
+    let stop = shared::stop_requested()?;
     let port = server.local_addr().port();
     println!("demo server listening on port {port}");
     println!("  WebSocket services: ws://localhost:{port}/test and ws://localhost:{port}/echo");
     println!("Open http://localhost:{port}/ in a browser");
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     server.stop().await;
     Ok(())
 }

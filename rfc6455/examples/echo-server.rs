@@ -11,6 +11,9 @@ use std::time::Duration;
 use clap::Parser;
 use rfc6455::{Message, ServerOptions, serve};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 #[derive(Parser)]
 struct Args {
     /// TCP port to listen on.
@@ -58,11 +61,14 @@ async fn main() -> std::io::Result<()> {
         );
     })
     .await?;
+    // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection
+    // with 1001 after what was queued for it, and wait for them.
+    let stop = shared::stop_requested()?;
     println!(
         "echo server listening on ws://localhost:{}/",
         server.local_addr().port()
     );
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     server.stop().await;
     Ok(())
 }

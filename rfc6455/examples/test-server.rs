@@ -32,11 +32,14 @@ async fn main() -> std::io::Result<()> {
         .idle_timeout(Some(Duration::from_secs(args.timeout)))
         .hybi00(true);
     let server = serve(options, shared::test_service).await?;
+    // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection
+    // with 1001 after what was queued for it, and wait for them.
+    let stop = shared::stop_requested()?;
     println!(
         "test server listening on ws://localhost:{}/",
         server.local_addr().port()
     );
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     server.stop().await;
     Ok(())
 }

@@ -44,11 +44,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .idle_timeout(Some(Duration::from_secs(args.timeout)))
         .hybi00(true);
     let server = serve_mapped(options, mapper).await?;
+    // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection
+    // with 1001 after what was queued for it, and wait for them.
+    let stop = shared::stop_requested()?;
     println!(
         "test service mapper listening on ws://localhost:{}/test",
         server.local_addr().port()
     );
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     server.stop().await;
     Ok(())
 }

@@ -11,6 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use rfc6455::{ServerOptions, WebSocket, serve};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 #[derive(Parser)]
 struct Args {
     /// TCP port to listen on (0 picks a free one).
@@ -77,11 +80,14 @@ async fn time_service(mut ws: WebSocket) {
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let server = serve(ServerOptions::default().port(args.port), time_service).await?;
+    // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection
+    // with 1001 after what was queued for it, and wait for them.
+    let stop = shared::stop_requested()?;
     println!(
         "time server listening on ws://localhost:{}/",
         server.local_addr().port()
     );
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     server.stop().await;
     Ok(())
 }

@@ -15,8 +15,11 @@ use rfc6455_proto::Limits;
 /// |---|---|
 /// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 131 072 fragments, streamed messages unbounded |
 /// | [`idle_timeout`](Self::idle_timeout) | 300 s (close 1001) |
+/// | [`ping_interval`](Self::ping_interval) | 20 s |
+/// | [`pong_timeout`](Self::pong_timeout) | 20 s (close 1011) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s |
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
+/// | [`send_timeout`](Self::send_timeout) | 30 s (connection dropped) |
 /// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
 ///
 /// ```
@@ -35,10 +38,18 @@ pub struct Config {
     pub limits: Limits,
     /// Close with 1001 after this long without a frame from the peer; `None`: never.
     pub idle_timeout: Option<Duration>,
+    /// Ping the peer at the end of every interval this long in which no frame arrived;
+    /// `None`: never.
+    pub ping_interval: Option<Duration>,
+    /// Fail the connection (1011) when a ping's pong has not arrived this long after it
+    /// left; `None`: wait for it forever.
+    pub pong_timeout: Option<Duration>,
     /// How long the closing handshake may take.
     pub close_timeout: Duration,
     /// Bytes queued for the socket above which `send` waits (backpressure).
     pub write_buffer_limit: usize,
+    /// How long a send or flush may wait for a peer that reads nothing; `None`: forever.
+    pub send_timeout: Option<Duration>,
     /// The largest fragment a streamed send writes (at least 1).
     pub stream_fragment_size: usize,
 }
@@ -48,8 +59,11 @@ impl Default for Config {
         Self {
             limits: Limits::default(),
             idle_timeout: Some(Duration::from_secs(300)),
+            ping_interval: Some(Duration::from_secs(20)),
+            pong_timeout: Some(Duration::from_secs(20)),
             close_timeout: Duration::from_secs(5),
             write_buffer_limit: 128 * 1024,
+            send_timeout: Some(Duration::from_secs(30)),
             stream_fragment_size: 64 * 1024,
         }
     }
@@ -69,6 +83,50 @@ impl Config {
         self
     }
 
+    /// Keepalive: at the end of every interval of this length in which no whole frame
+    /// arrived from the peer, send a ping (whose pong must come back within
+    /// [`pong_timeout`](Self::pong_timeout)). `None` disables it. Default 20 s.
+    ///
+    /// So a peer that vanished without closing TCP (power cut, dropped NAT mapping) is
+    /// found within two intervals and a pong timeout: 60 s by default. 20 s, as Python
+    /// `websockets`, is also below the idle timeouts of common proxies and load balancers
+    /// (nginx's `proxy_read_timeout` and AWS ALB's idle timeout are 60 s), so the pings
+    /// keep a quiet connection open through them. Each ping is 14 bytes (client: 18), at
+    /// most one per interval and only on a quiet connection.
+    ///
+    /// Whole frames count, not bytes: a peer that trickles a frame more slowly than the
+    /// interval and the pong timeout allow is closed like a silent one. A link that
+    /// legitimately needs longer for one frame needs a longer interval or timeout.
+    /// Timers run while the connection is being received from (`recv`, a
+    /// [`RecvHalf`](crate::RecvHalf)); hybi-00 has no pings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = rfc6455::Config::default().ping_interval(Some(Duration::from_secs(5)));
+    /// assert_eq!(config.ping_interval, Some(Duration::from_secs(5)));
+    /// ```
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// How long a ping (keepalive's or [`ping_rtt`](crate::WebSocket::ping_rtt)'s) may wait
+    /// for its pong: then the connection is failed with close code 1011 ("keepalive ping
+    /// timeout", as Python `websockets`) and `recv` returns
+    /// [`ErrorKind::PongTimeout`](crate::ErrorKind::PongTimeout), without waiting for a
+    /// closing handshake that an unresponsive peer would not complete. `None`: wait
+    /// forever. Default 20 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = rfc6455::Config::default().pong_timeout(Some(Duration::from_secs(10)));
+    /// assert_eq!(config.pong_timeout, Some(Duration::from_secs(10)));
+    /// ```
+    pub fn pong_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
     /// How long the closing handshake may take: waiting for the peer's close frame after
     /// sending ours, and (client) for the server to close TCP. Default 5 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
@@ -81,6 +139,25 @@ impl Config {
     /// before it. Default 128 KiB.
     pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
         self.write_buffer_limit = bytes;
+        self
+    }
+
+    /// How long a send (or flush) may wait for a peer that reads nothing: a send waits
+    /// while more than [`write_buffer_limit`](Self::write_buffer_limit) is queued
+    /// (backpressure); when the peer has not read a single byte for this long, the
+    /// connection is dropped — its queued output discarded, the socket shut down, no
+    /// closing handshake (the peer would not read it) — and the send returns
+    /// [`ErrorKind::SendTimeout`](crate::ErrorKind::SendTimeout), as does `recv`. A slow
+    /// reader is not a stuck one: each byte it reads starts the wait again. `None`: wait
+    /// forever. Default 30 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = rfc6455::Config::default().send_timeout(Some(Duration::from_secs(5)));
+    /// assert_eq!(config.send_timeout, Some(Duration::from_secs(5)));
+    /// ```
+    pub fn send_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.send_timeout = timeout;
         self
     }
 

@@ -24,6 +24,14 @@ pub enum ErrorKind {
     Send,
     /// No frame arrived for the idle timeout; the connection was closed with 1001.
     IdleTimeout,
+    /// A ping's pong did not arrive within the pong timeout
+    /// ([`Config::pong_timeout`](crate::Config::pong_timeout)); the connection was failed
+    /// with 1011.
+    PongTimeout,
+    /// The peer read nothing for the send timeout
+    /// ([`Config::send_timeout`](crate::Config::send_timeout)) while a send or flush waited:
+    /// the connection was dropped.
+    SendTimeout,
     /// Connecting, the handshake or the closing handshake took longer than allowed.
     Timeout,
     /// The peer closed the TCP connection without a closing handshake (reported as 1006).
@@ -70,6 +78,8 @@ enum Inner {
     },
     Send(SendError),
     IdleTimeout,
+    PongTimeout,
+    SendTimeout,
     Timeout(&'static str),
     Abnormal,
     Closed,
@@ -97,6 +107,8 @@ impl Error {
             Inner::Handshake { .. } => ErrorKind::Handshake,
             Inner::Send(_) => ErrorKind::Send,
             Inner::IdleTimeout => ErrorKind::IdleTimeout,
+            Inner::PongTimeout => ErrorKind::PongTimeout,
+            Inner::SendTimeout => ErrorKind::SendTimeout,
             Inner::Timeout(_) => ErrorKind::Timeout,
             Inner::Abnormal => ErrorKind::Abnormal,
             Inner::Closed => ErrorKind::Closed,
@@ -188,11 +200,13 @@ impl Error {
     }
 
     /// The close code this end sent (or reports) because of this error: the protocol
-    /// error's code, 1001 for the idle timeout, 1006 for an abnormal closure.
+    /// error's code, 1001 for the idle timeout, 1011 for the pong timeout, 1006 for an
+    /// abnormal closure.
     pub fn local_close_code(&self) -> Option<CloseCode> {
         match &*self.0 {
             Inner::Protocol(e) => Some(e.close_code()),
             Inner::IdleTimeout => Some(CloseCode::GOING_AWAY),
+            Inner::PongTimeout => Some(CloseCode::INTERNAL_ERROR),
             Inner::Abnormal => Some(CloseCode::ABNORMAL),
             _ => None,
         }
@@ -211,6 +225,14 @@ impl Error {
 
     pub(crate) fn idle_timeout() -> Self {
         Self(Box::new(Inner::IdleTimeout))
+    }
+
+    pub(crate) fn pong_timeout() -> Self {
+        Self(Box::new(Inner::PongTimeout))
+    }
+
+    pub(crate) fn send_timeout() -> Self {
+        Self(Box::new(Inner::SendTimeout))
     }
 
     pub(crate) fn abnormal() -> Self {
@@ -278,6 +300,10 @@ impl fmt::Display for Error {
             Inner::Handshake { error, .. } => write!(f, "handshake failed: {error}"),
             Inner::Send(e) => write!(f, "send refused: {e}"),
             Inner::IdleTimeout => f.write_str("idle timeout: no frame received (closed with 1001)"),
+            Inner::PongTimeout => {
+                f.write_str("keepalive: no pong within the pong timeout (closed with 1011)")
+            }
+            Inner::SendTimeout => f.write_str("the peer read nothing for the send timeout"),
             Inner::Timeout(what) => write!(f, "timed out: {what}"),
             Inner::Abnormal => f.write_str("connection closed without a closing handshake (1006)"),
             Inner::Closed => f.write_str("connection closed"),

@@ -8,6 +8,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_core::Stream;
@@ -415,6 +416,40 @@ where
             .queue(|core| core.send_frame(OpCode::Ping, true, data))
             .await?;
         self.flush().await
+    }
+
+    /// Send a ping and wait for its pong: the round-trip time. Data messages that arrive
+    /// meanwhile are kept, in order, for the next [`recv`](Self::recv) — at most one
+    /// message's worth ([`Limits::max_message_size`](crate::Limits::max_message_size));
+    /// beyond that reading pauses until the pong timeout. If a ping (keepalive's) already
+    /// awaits its pong, no second one is sent: its round trip is returned.
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send); [`ErrorKind::PongTimeout`](crate::ErrorKind::PongTimeout)
+    /// when no pong came within [`Config::pong_timeout`] (the connection is then failed);
+    /// the connection's error, or [`ErrorKind::Closed`](crate::ErrorKind::Closed), if it
+    /// ends first. hybi-00 has no pings ([`ErrorKind::Send`](crate::ErrorKind::Send)).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: held messages stay for `recv`; the ping stays in flight, and a later
+    /// call waits for the same pong.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rfc6455::Error> {
+    /// use rfc6455::{Role, WebSocket};
+    /// let (a, b) = tokio::io::duplex(4096);
+    /// let mut client = WebSocket::from_stream(a, Role::Client, Default::default());
+    /// let mut server = WebSocket::from_stream(b, Role::Server, Default::default());
+    /// tokio::spawn(async move { while server.recv().await.is_some() {} });
+    /// let rtt = client.ping_rtt().await?;
+    /// println!("round trip: {rtt:?}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping_rtt(&mut self) -> Result<Duration, Error> {
+        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+        let number = self.driver.start_rtt_ping()?;
+        poll_fn(|cx| self.driver.poll_rtt(cx, number)).await
     }
 
     /// Write everything queued to the socket.

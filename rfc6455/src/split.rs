@@ -10,6 +10,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_core::Stream;
 use rfc6455_proto::{CloseCode, Connection, DataKind, Message, OpCode, SendError, Utf8Bytes};
@@ -363,6 +364,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     pub async fn ping(&mut self, data: &[u8]) -> Result<(), Error> {
         self.queue(|core| core.send_frame(OpCode::Ping, true, data))
             .await
+    }
+
+    /// Send a ping and wait for its pong: the round-trip time. The pong is read by the
+    /// [`RecvHalf`], which must be receiving; see
+    /// [`WebSocket::ping_rtt`](crate::WebSocket::ping_rtt).
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send); [`ErrorKind::Closed`](crate::ErrorKind::Closed) when
+    /// the connection ends first (the receiving half gets its error, for example
+    /// [`ErrorKind::PongTimeout`](crate::ErrorKind::PongTimeout)).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: the ping stays in flight, and a later call waits for the same pong.
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (mut rx, mut tx) = ws.split();
+    /// tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    /// println!("round trip: {:?}", tx.ping_rtt().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping_rtt(&mut self) -> Result<Duration, Error> {
+        poll_fn(|cx| self.poll_send_ready(cx)).await?;
+        let number = self
+            .shared
+            .with_now(Side::Send, |driver| driver.start_rtt_ping())?;
+        self.flush().await?;
+        poll_fn(|cx| {
+            self.shared
+                .with(Side::Send, cx, |driver, _| driver.poll_rtt_answered(number))
+        })
+        .await
     }
 
     /// Write everything queued.

@@ -28,7 +28,8 @@ pub enum Event {
         /// This chunk ends the message (its frame had FIN set).
         fin: bool,
     },
-    /// A ping. A pong with the same payload has been queued already (unless closing).
+    /// A ping. A pong with the same payload has been queued already (unless closing), in
+    /// place of a still unwritten pong to an earlier ping (§5.5.3).
     Ping(Bytes),
     /// A pong (solicited or not; nothing to do).
     Pong(Bytes),

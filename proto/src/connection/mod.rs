@@ -24,6 +24,7 @@
 
 mod event;
 mod hybi00;
+mod pong;
 mod read;
 mod send;
 mod state;
@@ -73,6 +74,9 @@ pub struct Connection {
     /// The type of the fragmented message this end is sending, if one is open.
     outgoing: Option<DataKind>,
     out: BytesMut,
+    /// The unwritten pong at `out[start..end]` that a newer ping's pong may replace
+    /// (see `pong.rs`).
+    owed_pong: Option<(usize, usize)>,
     rng: Option<Box<StdRng>>,
     /// The hybi-00 codec, when this connection speaks the legacy draft.
     hybi00: Option<Box<Hybi00Codec>>,
@@ -118,6 +122,7 @@ impl Connection {
             peer_close: None,
             outgoing: None,
             out: BytesMut::new(),
+            owed_pong: None,
             rng,
             hybi00: None,
         }
@@ -211,6 +216,7 @@ impl Connection {
     /// If `n` exceeds the pending length (a caller bug, never caused by the peer).
     pub fn consume_output(&mut self, n: usize) {
         let _ = self.out.split_to(n);
+        self.pong_written(n);
         if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
             // Give back a buffer that a large message grew, so idle connections stay small.
             self.out = BytesMut::new();
@@ -227,6 +233,7 @@ impl Connection {
 
     /// Take all queued output as one buffer (for a writer that owns what it writes).
     pub fn take_output(&mut self) -> BytesMut {
+        self.owed_pong = None;
         self.out.split()
     }
 }

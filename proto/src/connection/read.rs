@@ -283,9 +283,10 @@ impl Connection {
         match opcode {
             OpCode::Ping => {
                 // §5.5.2: answer with a pong carrying the same application data, unless a
-                // close frame was already sent.
+                // close frame was already sent; an unwritten pong to an earlier ping is
+                // replaced (§5.5.3, `pong.rs`).
                 if self.close == CloseState::Open {
-                    self.write_frame(OpCode::Pong, true, &payload);
+                    self.queue_pong(&payload);
                 }
                 Ok(Step::Event(Event::Ping(payload)))
             }

@@ -292,6 +292,30 @@ mod s5_5_control_frames {
     }
 
     #[test]
+    fn s5_5_3_a_ping_flood_leaves_one_pong_owed_the_latest() {
+        let mut s = server();
+        for i in 0..10_000u32 {
+            feed(&mut s, &client_frame(0x89, &i.to_be_bytes())).unwrap();
+        }
+        // The peer never read: only the answer to the most recent ping is queued.
+        assert_eq!(s.pending_output(), b"\x8a\x04\x00\x00\x27\x0f");
+    }
+
+    #[test]
+    fn s5_5_3_a_pong_partly_written_or_followed_by_data_is_kept() {
+        let mut s = server();
+        feed(&mut s, &client_frame(0x89, b"one")).unwrap();
+        s.consume_output(1);
+        feed(&mut s, &client_frame(0x89, b"two")).unwrap();
+        assert_eq!(s.pending_output(), b"\x03one\x8a\x03two");
+        s.send_text("x").unwrap();
+        feed(&mut s, &client_frame(0x89, b"3")).unwrap();
+        assert_eq!(s.pending_output(), b"\x03one\x8a\x03two\x81\x01x\x8a\x013");
+        feed(&mut s, &client_frame(0x89, b"4")).unwrap();
+        assert_eq!(s.pending_output(), b"\x03one\x8a\x03two\x81\x01x\x8a\x014");
+    }
+
+    #[test]
     fn s5_5_3_unsolicited_pong_is_reported_and_not_answered() {
         let mut s = server();
         let events = feed(&mut s, &client_frame(0x8A, b"beat")).unwrap();

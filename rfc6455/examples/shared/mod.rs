@@ -6,6 +6,32 @@ use std::time::Duration;
 
 use rfc6455::{CloseCode, WebSocket};
 
+/// Listen, from now on, for the program being asked to stop: Ctrl-C (SIGINT) or, on Unix,
+/// SIGTERM (what `kill`, systemd, Docker and Kubernetes send). The returned future
+/// resolves at the first of them; the caller then runs `server.stop()`, which closes every
+/// connection with 1001 after what was queued for it. Call it before announcing the
+/// server, so that a signal sent as soon as the server is up is not missed.
+pub(crate) fn stop_requested() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 /// The original's test service: says "Waited another second" every second, answers each
 /// message with `You said: "…"`, and on `goodbye` answers `Goodbye!` and closes.
 pub(crate) async fn test_service(mut ws: WebSocket) {

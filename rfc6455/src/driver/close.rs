@@ -28,21 +28,30 @@ where
         }
     }
 
-    /// Poll the idle / close deadline. `Ready` means a deadline passed and the phase changed.
+    /// Poll the close, idle and keepalive deadlines (one timer: the nearest). `Ready`
+    /// means a deadline passed and the driver acted: the phase changed, or a keepalive
+    /// ping was queued.
     pub(super) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = match (self.close_deadline, self.config.idle_timeout) {
-            (Some(close), _) => close,
-            (None, Some(idle)) => self.last_read + idle,
+        if let Some(close) = self.close_deadline {
+            ready!(self.poll_deadline(cx, close));
+            // The peer did not answer our close in time: give up on it.
+            self.end(None);
+            return Poll::Ready(());
+        }
+        let idle = self.config.idle_timeout.map(|idle| self.last_read + idle);
+        let keepalive = self.keepalive_deadline();
+        let deadline = match (idle, keepalive) {
+            (Some(idle), Some(keepalive)) => idle.min(keepalive),
+            (Some(one), None) | (None, Some(one)) => one,
             (None, None) => return Poll::Pending,
         };
         ready!(self.poll_deadline(cx, deadline));
-        if self.close_deadline.is_some() {
-            // The peer did not answer our close in time: give up on it.
-            self.end(None);
-        } else {
+        if idle.is_some_and(|idle| idle <= deadline) {
             let _ = self.core.send_close(CloseCode::GOING_AWAY, "idle timeout");
             self.error = Some(Error::idle_timeout());
             self.phase = Phase::Finishing;
+        } else {
+            self.keepalive_due(Instant::now());
         }
         Poll::Ready(())
     }
@@ -150,5 +159,43 @@ impl<S> Driver<S> {
         }
         self.phase = Phase::Done;
         self.timer = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rfc6455_proto::{CloseCode, Message, Role};
+
+    use crate::stop::StopSignal;
+    use crate::{Config, WebSocket};
+
+    /// A stopping server sends its 1001 after what the handler had already queued: the
+    /// messages arrive, in order, before the close.
+    #[tokio::test]
+    async fn stop_closes_after_what_was_queued() {
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
+        let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
+        let stop = Arc::new(StopSignal::default());
+        server.set_stop_signal(stop.clone());
+        for i in 0..100 {
+            server.feed(Message::text(i.to_string())).await.unwrap();
+        }
+        stop.stop();
+        // The server's next receive sees the stop, writes everything, and ends once the
+        // client has answered the close.
+        let server = tokio::spawn(async move {
+            let end = server.recv().await;
+            (end.is_none(), server.peer_close_code())
+        });
+        for i in 0..100 {
+            let msg = client.recv().await.unwrap().unwrap();
+            assert_eq!(msg, Message::text(i.to_string()));
+        }
+        assert!(client.recv().await.is_none());
+        assert_eq!(client.peer_close_code(), Some(CloseCode::GOING_AWAY));
+        assert_eq!(server.await.unwrap(), (true, Some(CloseCode::GOING_AWAY)));
     }
 }

@@ -8,14 +8,18 @@
 //! - `read`: the read loop ([`Driver::poll_chunk`], [`Driver::poll_recv`]);
 //! - `write`: queueing messages and writing the output (zero-copy vectored writes);
 //! - `close`: the closing handshake, the stop signal, the idle and close timers;
+//! - `keepalive`: pings when the peer is quiet, the pong timeout, `ping_rtt`;
+//! - `stuck`: the send timeout, for a peer that does not read;
 //! - `streamed`: the state of a streamed receive (its limits, discarding an abandoned
 //!   message);
 //! - [`shared`]: the lock and wakers the halves of a split connection share.
 
 mod close;
+mod keepalive;
 mod read;
 pub(crate) mod shared;
 mod streamed;
+mod stuck;
 mod write;
 
 use std::pin::Pin;
@@ -25,6 +29,7 @@ use bytes::{Bytes, BytesMut};
 use rfc6455_proto::{Assembler, Connection, DataKind};
 use tokio::time::{Instant, Sleep};
 
+use self::keepalive::{Held, Keepalive};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -75,9 +80,16 @@ pub(crate) struct Driver<S> {
     /// Shared by the connections of a server (one allocation, not one per connection).
     config: Arc<Config>,
     phase: Phase,
-    /// The idle or close deadline timer, created when first needed.
+    /// The idle, keepalive or close deadline timer, created when first needed.
     timer: Option<Pin<Box<Sleep>>>,
     last_read: Instant,
+    keepalive: Keepalive,
+    /// Data that arrived while `ping_rtt` awaited its pong, for the next receive.
+    held: Option<Box<Held>>,
+    /// The send timeout of a send or flush waiting for the peer to read (created when
+    /// one first waits), and what was queued when it last looked.
+    send_timer: Option<Pin<Box<Sleep>>>,
+    send_wait_queued: usize,
     close_deadline: Option<Instant>,
     eof: bool,
     error: Option<Error>,
@@ -106,6 +118,8 @@ impl<S> Driver<S> {
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
+        let now = Instant::now();
+        let keepalive = Keepalive::new(now, config.ping_interval);
         Self {
             io,
             core,
@@ -114,7 +128,11 @@ impl<S> Driver<S> {
             config,
             phase: Phase::Open,
             timer: None,
-            last_read: Instant::now(),
+            last_read: now,
+            keepalive,
+            held: None,
+            send_timer: None,
+            send_wait_queued: 0,
             close_deadline: None,
             eof: false,
             error: None,

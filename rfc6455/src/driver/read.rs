@@ -55,6 +55,18 @@ where
         cx: &mut Context<'_>,
         partial: bool,
     ) -> Poll<Option<Result<Chunk, Error>>> {
+        if let Some(chunk) = self.take_held() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        self.poll_read_chunk(cx, partial)
+    }
+
+    /// [`poll_chunk`](Self::poll_chunk) without the data held by a `ping_rtt`.
+    pub(super) fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        partial: bool,
+    ) -> Poll<Option<Result<Chunk, Error>>> {
         loop {
             match self.phase {
                 Phase::Open => {}
@@ -75,15 +87,18 @@ where
             let pending = self.core.pending_output().len();
             self.own_output = self.own_output.min(pending);
             if pending - self.own_output > self.config.write_buffer_limit {
-                // The peer does not read what we owe it (pongs pile up): stop reading
-                // until it does.
+                // The peer does not read what we owe it: stop reading until it does (the
+                // timers still run).
                 match self.poll_write_out(cx) {
                     Poll::Ready(Ok(())) => continue,
                     Poll::Ready(Err(e)) => {
                         self.end(Some(e.into()));
                         continue;
                     }
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        ready!(self.poll_timers(cx));
+                        continue;
+                    }
                 }
             }
             match self.core.poll_event(&mut self.read_buf, partial) {
@@ -91,9 +106,10 @@ where
                     kind,
                     payload,
                     first,
+                    frame_end,
                     fin,
-                    ..
                 })) => {
+                    self.keepalive.heard |= frame_end;
                     if !self.streamed_data(fin) {
                         continue;
                     }
@@ -106,7 +122,8 @@ where
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 Ok(Some(Event::Close(_))) => self.phase = Phase::Finishing,
-                Ok(Some(_)) => {}
+                Ok(Some(Event::Pong(payload))) => self.pong_received(&payload, cx),
+                Ok(Some(_)) => self.keepalive.heard = true,
                 Ok(None) => {
                     // About to wait for the peer: write what is queued first (pongs, close
                     // replies, messages fed without a flush), so that the replies to

@@ -30,9 +30,10 @@ where
         self.enqueue_with(enqueue)
     }
 
-    /// Write everything queued to the socket.
+    /// Write everything queued to the socket (within the send timeout).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_write_out(cx).map_err(Error::from)
+        let poll = self.poll_write_out(cx).map_err(Error::from);
+        self.bound_send_wait(cx, poll)
     }
 
     /// Write queued bytes until none are left (or the socket would block).
@@ -74,8 +75,14 @@ where
     }
 
     /// Ready when a new message may be queued: what is already queued is under
-    /// [`Config::write_buffer_limit`](crate::Config::write_buffer_limit).
+    /// [`Config::write_buffer_limit`](crate::Config::write_buffer_limit) (waiting at most
+    /// the send timeout for the peer to read).
     pub(crate) fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let poll = self.poll_room(cx);
+        self.bound_send_wait(cx, poll)
+    }
+
+    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if !matches!(self.phase, Phase::Open) || self.core.close_state() != CloseState::Open {
             return Poll::Ready(Err(Error::closed()));
         }
