@@ -168,11 +168,13 @@ pub(crate) mod testing {
         }
 
         /// `bytes` split at `at`.
+        #[cfg(test)]
         pub(crate) fn split(bytes: &[u8], at: usize) -> Self {
             Self::new([bytes[..at].to_vec(), bytes[at..].to_vec()])
         }
 
         /// `bytes` one byte a read.
+        #[cfg(test)]
         pub(crate) fn bytewise(bytes: &[u8]) -> Self {
             Self::new(bytes.iter().map(|b| vec![*b]))
         }
