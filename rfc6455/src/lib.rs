@@ -160,6 +160,8 @@ mod client;
 mod config;
 mod driver;
 mod error;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod http1;
 mod info;
 mod random;

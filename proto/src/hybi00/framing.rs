@@ -220,29 +220,28 @@ impl Hybi00Codec {
                 State::Text { scanned, utf8 } => {
                     // The data starts after the 0x00 type byte.
                     let fresh = &buf[1 + *scanned..];
-                    match fresh.iter().position(|&b| b == 0xFF) {
-                        Some(at) => {
-                            let len = *scanned + at;
-                            if len as u64 > limit {
-                                return Err(too_big());
-                            }
-                            utf8.feed(&fresh[..at])
-                                .map_err(|_| ProtocolError::InvalidUtf8)?;
-                            utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                            let frame = buf.split_to(1 + len + 1).freeze();
-                            self.state = State::Idle;
-                            let text = Utf8Bytes::from_validated(frame.slice(1..1 + len));
-                            return Ok(Some(Hybi00Frame::Text(text)));
-                        }
-                        None => {
-                            *scanned += fresh.len();
-                            if *scanned as u64 > limit {
-                                return Err(too_big());
-                            }
-                            utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
-                            return Ok(None);
-                        }
+                    let end = fresh.iter().position(|&b| b == 0xFF);
+                    let data = &fresh[..end.unwrap_or(fresh.len())];
+                    // The bytes are judged in their order, so the answer does not depend on
+                    // how they arrive: the UTF-8 of the bytes within the limit first, then the
+                    // limit (a byte past it), then the end of the text.
+                    let room = limit.saturating_sub(*scanned as u64);
+                    let within = usize::try_from(room).map_or(data.len(), |r| r.min(data.len()));
+                    utf8.feed(&data[..within])
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    let len = *scanned + data.len();
+                    if len as u64 > limit {
+                        return Err(too_big());
                     }
+                    if end.is_none() {
+                        *scanned = len;
+                        return Ok(None);
+                    }
+                    utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                    let frame = buf.split_to(1 + len + 1).freeze();
+                    self.state = State::Idle;
+                    let text = Utf8Bytes::from_validated(frame.slice(1..1 + len));
+                    return Ok(Some(Hybi00Frame::Text(text)));
                 }
 
                 State::SkipToSentinel { seen } => match buf.iter().position(|&b| b == 0xFF) {
@@ -558,6 +557,42 @@ mod tests {
                 decode_split(FramingMode::New, &wire, cut),
                 Ok(vec![text("kept")]),
                 "{cut}"
+            );
+        }
+    }
+
+    /// Found by the `connection` fuzz target: a text frame both over the limit and with
+    /// invalid UTF-8 within it failed with 1009 when it arrived at once and with 1007 when it
+    /// arrived in parts. The bytes are judged in order now: the first defect wins.
+    #[test]
+    fn the_first_defect_wins_however_the_bytes_arrive() {
+        let limit = 15;
+        let mut wire = vec![0x00, 0x00, 0x20];
+        wire.extend_from_slice(&[0xB9; 31]);
+        wire.push(0xFF);
+        for cut in 0..wire.len() {
+            let mut codec = new_codec(FramingMode::Old, limit);
+            let mut buf = BytesMut::from(&wire[..cut]);
+            let first = codec.decode(&mut buf);
+            buf.extend_from_slice(&wire[cut..]);
+            let result = first.and_then(|_| codec.decode(&mut buf));
+            assert_eq!(result, Err(ProtocolError::InvalidUtf8), "cut at {cut}");
+        }
+        // Valid text over the limit is too big, whatever the cut.
+        let mut wire = vec![0x00];
+        wire.extend_from_slice(&[b'a'; 16]);
+        wire.push(0xC3);
+        wire.push(0xFF);
+        for cut in 0..wire.len() {
+            let mut codec = new_codec(FramingMode::Old, limit);
+            let mut buf = BytesMut::from(&wire[..cut]);
+            let first = codec.decode(&mut buf);
+            buf.extend_from_slice(&wire[cut..]);
+            let result = first.and_then(|_| codec.decode(&mut buf));
+            assert_eq!(
+                result,
+                Err(ProtocolError::MessageTooBig { limit }),
+                "cut at {cut}"
             );
         }
     }

@@ -77,6 +77,18 @@ fn has_blank_line(bytes: &[u8]) -> bool {
         .any(|(i, w)| w == b"\n\n" || (w == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
+/// How many bytes the empty lines (`\r\n` or `\n`) at the start of `buf` take.
+pub(crate) fn leading_empty_lines(buf: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match &buf[at..] {
+            [b'\n', ..] => at += 1,
+            [b'\r', b'\n', ..] => at += 2,
+            _ => return at,
+        }
+    }
+}
+
 /// Read from `io` into `buf` until it holds a blank line, holds `limit` bytes or more, or
 /// the peer closes the connection. What `buf` already holds is searched first; `scan`
 /// remembers how far the search went, for a caller that goes on after [`Filled::Head`].
@@ -97,10 +109,13 @@ pub(crate) async fn fill<S: AsyncRead + Unpin>(
     malformed: impl Fn(&[u8]) -> bool,
 ) -> io::Result<Filled> {
     loop {
-        if scan.blank_line(buf) {
+        // Only the bytes within the limit are looked at, however they arrived (one read
+        // may bring more than the limit): a head ends within it or is too large.
+        let within = &buf[..buf.len().min(limit)];
+        if scan.blank_line(within) {
             return Ok(Filled::Head);
         }
-        if malformed(buf) {
+        if malformed(within) {
             return Ok(Filled::Malformed);
         }
         if buf.len() >= limit {
@@ -125,7 +140,7 @@ pub(crate) fn put_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) mod testing {
     //! A reader that hands out its bytes in the pieces it was given, one piece a read.
 
@@ -153,11 +168,13 @@ pub(crate) mod testing {
         }
 
         /// `bytes` split at `at`.
+        #[cfg(test)]
         pub(crate) fn split(bytes: &[u8], at: usize) -> Self {
             Self::new([bytes[..at].to_vec(), bytes[at..].to_vec()])
         }
 
         /// `bytes` one byte a read.
+        #[cfg(test)]
         pub(crate) fn bytewise(bytes: &[u8]) -> Self {
             Self::new(bytes.iter().map(|b| vec![*b]))
         }

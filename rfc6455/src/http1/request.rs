@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 use rfc6455_proto::handshake;
 use tokio::io::AsyncRead;
 
-use crate::http1::{Filled, MAX_HEADERS, Scan, fill, put_headers};
+use crate::http1::{Filled, MAX_HEADERS, Scan, fill, leading_empty_lines, put_headers};
 
 /// What the first request head on a connection is.
 #[derive(Debug)]
@@ -36,30 +36,47 @@ pub(crate) async fn read_head<S: AsyncRead + Unpin>(
     buf: &mut BytesMut,
     limit: usize,
 ) -> io::Result<Option<Head>> {
-    Ok(
-        match fill(io, buf, limit, &mut Scan::default(), |_| false).await? {
-            Filled::Head => Some(parse(buf)),
+    let mut scan = Scan::default();
+    loop {
+        return Ok(match fill(io, buf, limit, &mut scan, |_| false).await? {
+            // Only the bytes within the limit are the head's (one read may bring more).
+            Filled::Head => match parse(&buf[..buf.len().min(limit)]) {
+                Some(head) => Some(head),
+                None => {
+                    // httparse wants more: the blank line found was one of the empty
+                    // lines before the request line, which it skips (RFC 9112 §2.2).
+                    // Search on after them (never from the start).
+                    let skipped = leading_empty_lines(buf);
+                    if skipped <= scan.floor() {
+                        return Ok(Some(Head::Other));
+                    }
+                    scan.restart_at(skipped);
+                    continue;
+                }
+            },
             Filled::Malformed | Filled::TooLarge => Some(Head::Other),
             Filled::Eof if buf.is_empty() => None,
             // An unfinished head: hyper ends the connection as it always does.
             Filled::Eof => Some(Head::Other),
-        },
-    )
+        });
+    }
 }
 
-/// Parse a buffer that holds a whole head.
-fn parse(buf: &[u8]) -> Head {
+/// Parse a buffer that holds a blank line; `None` if httparse wants more (the blank line
+/// was one of the empty lines before the request line).
+fn parse(buf: &[u8]) -> Option<Head> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    match req.parse(buf) {
+    Some(match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => match to_request(&req) {
             Some(request) if handshake::is_upgrade_request(&request) && !has_body(&request) => {
                 Head::Upgrade(Box::new(request), len)
             }
             _ => Head::Other,
         },
-        _ => Head::Other,
-    }
+        Ok(httparse::Status::Partial) => return None,
+        Err(_) => Head::Other,
+    })
 }
 
 /// Whether `buf` holds a whole, well-formed request head without an `Upgrade` header: a
@@ -139,7 +156,7 @@ mod tests {
     fn an_upgrade_is_parsed_with_its_length() {
         let mut bytes = UPGRADE.to_vec();
         bytes.extend_from_slice(b"\x81\x80more");
-        let Head::Upgrade(request, len) = parse(&bytes) else {
+        let Some(Head::Upgrade(request, len)) = parse(&bytes) else {
             panic!("not an upgrade");
         };
         assert_eq!(len, UPGRADE.len());
@@ -158,7 +175,7 @@ mod tests {
             b"GET / HTTP/2.0\r\nUpgrade: websocket\r\n\r\n",
             b"GET / HTTP/1.1\r\nUpgrade websocket\r\n\r\n",
         ] {
-            assert!(matches!(parse(head), Head::Other), "{head:?}");
+            assert!(matches!(parse(head), Some(Head::Other)), "{head:?}");
         }
     }
 
@@ -173,6 +190,29 @@ mod tests {
         assert!(wants_close(&req(Version::HTTP_10, "upgrade")));
         assert!(wants_close(&req(Version::HTTP_11, "Upgrade, close")));
         assert!(!wants_close(&req(Version::HTTP_11, "Upgrade")));
+    }
+
+    /// Found by the `http1_head` fuzz target: with empty lines before the request line, the
+    /// head was an upgrade when it came in one read and `Other` when the first read held
+    /// only the empty lines; and one read bringing more than the limit could finish a head
+    /// that was too large. Now only the bytes within the limit count, however they arrive.
+    #[tokio::test]
+    async fn the_outcome_does_not_depend_on_the_reads() {
+        let mut leading = b"\n\n\n".to_vec();
+        leading.extend_from_slice(UPGRADE);
+        let mut too_large = UPGRADE.to_vec();
+        too_large.extend_from_slice(b"\x81\x80");
+        for (bytes, limit, upgrade) in [
+            (&leading, 8192, true),
+            (&too_large, UPGRADE.len() - 1, false),
+        ] {
+            for at in 0..=bytes.len() {
+                let mut buf = BytesMut::new();
+                let head = read_head(&mut Pieces::split(bytes, at), &mut buf, limit).await;
+                let got = matches!(head.unwrap(), Some(Head::Upgrade(..)));
+                assert_eq!(got, upgrade, "limit {limit}, split at {at}");
+            }
+        }
     }
 
     #[tokio::test]
@@ -219,11 +259,11 @@ mod tests {
             out,
             b"CONNECT example.com:80 HTTP/1.1\r\nhost: example.com:80\r\n\r\nkey3"
         );
-        let Head::Upgrade(upgrade, _) = parse(UPGRADE) else {
+        let Some(Head::Upgrade(upgrade, _)) = parse(UPGRADE) else {
             panic!("not an upgrade");
         };
         let written = encode("GET", "/chat?x=1", upgrade.headers(), &[]);
-        let Head::Upgrade(request, len) = parse(&written) else {
+        let Some(Head::Upgrade(request, len)) = parse(&written) else {
             panic!("what was written does not read back as an upgrade");
         };
         assert_eq!(len, written.len());

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::Error;
-use crate::http1::{Filled, MAX_HEADERS, Scan, fill, put_headers};
+use crate::http1::{Filled, MAX_HEADERS, Scan, fill, leading_empty_lines, put_headers};
 
 /// How many bytes of a refusal's body are kept in the error.
 pub(crate) const ERROR_BODY_LIMIT: usize = 4096;
@@ -46,6 +46,11 @@ pub(crate) async fn read_head<S: AsyncRead + Unpin>(
         match fill(io, buf, limit, &mut scan, not_a_status_line).await? {
             Filled::Head => {}
             Filled::Malformed => return Err(HandshakeError::InvalidHeader("response head").into()),
+            // A head already malformed within what came is malformed, whether its end is
+            // past the limit or never comes: the answer does not depend on the reads.
+            Filled::TooLarge | Filled::Eof if is_malformed(&buf[..buf.len().min(limit)]) => {
+                return Err(HandshakeError::InvalidHeader("response head").into());
+            }
             Filled::TooLarge => {
                 return Err(HandshakeError::InvalidHeader("response head too large").into());
             }
@@ -56,7 +61,8 @@ pub(crate) async fn read_head<S: AsyncRead + Unpin>(
                 )));
             }
         }
-        if let Some(parsed) = parse(buf)? {
+        // Only the bytes within the limit are the head's (one read may bring more).
+        if let Some(parsed) = parse(&buf[..buf.len().min(limit)])? {
             return Ok(parsed);
         }
         // httparse wants more: the blank line found was one of the empty lines before
@@ -78,16 +84,10 @@ fn not_a_status_line(buf: &[u8]) -> bool {
     httparse::Response::new(&mut headers).parse(start).is_err()
 }
 
-/// How many bytes the empty lines (`\r\n` or `\n`) at the start of `buf` take.
-fn leading_empty_lines(buf: &[u8]) -> usize {
-    let mut at = 0;
-    loop {
-        match &buf[at..] {
-            [b'\n', ..] => at += 1,
-            [b'\r', b'\n', ..] => at += 2,
-            _ => return at,
-        }
-    }
+/// Whether the start of a head is already not HTTP/1: httparse refuses it before its end.
+fn is_malformed(buf: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    httparse::Response::new(&mut headers).parse(buf).is_err()
 }
 
 /// Parse a buffer that holds a blank line: the head and its length, or `None` if httparse
@@ -189,6 +189,38 @@ mod tests {
         let mut buf = BytesMut::new();
         let (response, len) = read_head(io, &mut buf, limit).await?;
         Ok((response, len, buf))
+    }
+
+    /// Found by the `http1_head` fuzz target: the error for a malformed head depended on
+    /// how its bytes arrived (malformed in one read; "too large" or a closed connection in
+    /// several), because one read could bring bytes past the limit or the reading stopped
+    /// before the bad byte. Now only the bytes within the limit are judged, at every end.
+    #[tokio::test]
+    async fn the_error_does_not_depend_on_the_reads() {
+        let mut unfinished = b"\r\n\n".to_vec();
+        unfinished.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
+        unfinished.extend_from_slice(b"Bad Header: x\r\n");
+        let mut bad_past_limit = b"\r\n\n".to_vec();
+        bad_past_limit
+            .extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: we\x01\r\n\r\n");
+        for (bytes, limit) in [(&unfinished, 8192), (&bad_past_limit, 24)] {
+            let whole = read(&mut Pieces::new([bytes.to_vec()]), limit)
+                .await
+                .unwrap_err()
+                .to_string();
+            for at in 0..=bytes.len() {
+                let split = read(&mut Pieces::split(bytes, at), limit)
+                    .await
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(split, whole, "limit {limit}, split at {at}");
+            }
+            let bytewise = read(&mut Pieces::bytewise(bytes), limit)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert_eq!(bytewise, whole, "limit {limit}, a byte a read");
+        }
     }
 
     #[tokio::test]
