@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rfc6455_proto::Limits;
+use rfc6455_proto::extension::deflate::DeflateConfig;
 
 /// Settings of one connection: the protocol limits plus the timeouts and buffers of the
 /// tokio layer. Every default is written beside its setter.
@@ -18,6 +19,7 @@ use rfc6455_proto::Limits;
 /// | [`close_timeout`](Self::close_timeout) | 5 s |
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
 /// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
+/// | [`compression`](Self::compression) | off (`None`); turn on with `Some(DeflateConfig::default())` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,6 +43,8 @@ pub struct Config {
     pub write_buffer_limit: usize,
     /// The largest fragment a streamed send writes (at least 1).
     pub stream_fragment_size: usize,
+    /// permessage-deflate (RFC 7692): `None` neither offers nor accepts it.
+    pub compression: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -51,6 +55,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             write_buffer_limit: 128 * 1024,
             stream_fragment_size: 64 * 1024,
+            compression: None,
         }
     }
 }
@@ -93,6 +98,29 @@ impl Config {
     /// ```
     pub fn stream_fragment_size(mut self, bytes: usize) -> Self {
         self.stream_fragment_size = bytes.max(1);
+        self
+    }
+
+    /// permessage-deflate (RFC 7692): `Some(settings)` makes a server accept a client's
+    /// offer and a client offer it; `None` turns it off. Default: off, on servers and
+    /// clients alike, because it is a decision about the data: with context takeover every
+    /// connection keeps a compressor and an inflater (a few hundred KiB at window bits 15,
+    /// see [`DeflateConfig`]), and compressing secrets beside attacker-chosen data leaks
+    /// them. Python `websockets` turns it on by default; Node `ws` only on its client.
+    ///
+    /// Whole messages under [`DeflateConfig::threshold`] go uncompressed; a message holding
+    /// a secret next to data an attacker chooses should be sent with
+    /// [`WebSocket::send_uncompressed`](crate::WebSocket::send_uncompressed) (RFC 7692 §8.1,
+    /// CRIME).
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::proto::extension::deflate::DeflateConfig;
+    /// let config = Config::default().compression(Some(DeflateConfig::default().window_bits(12)));
+    /// assert_eq!(config.compression.unwrap().window_bits, 12);
+    /// ```
+    pub fn compression(mut self, settings: Option<DeflateConfig>) -> Self {
+        self.compression = settings;
         self
     }
 }
