@@ -15,15 +15,8 @@ use crate::cli::{ConnectArgs, InputMode};
 use crate::exit::Outcome;
 use crate::output;
 
-/// What `--compress` says until the library negotiates permessage-deflate.
-pub(crate) const COMPRESSION_MISSING: &str = "compression is not available in this build yet";
-
 /// Run `rfc6455 connect`.
 pub(crate) async fn run(args: ConnectArgs) -> Outcome {
-    if args.compress {
-        eprintln!("error: --compress: {COMPRESSION_MISSING}");
-        return Outcome::Local;
-    }
     if !close_code(&args).is_sendable() {
         eprintln!(
             "error: --close-code {}: not a code that may be sent (1000-1003, 1007-1014, 3000-4999)",
@@ -52,9 +45,16 @@ pub(crate) async fn run(args: ConnectArgs) -> Outcome {
         }
     };
     if !args.quiet {
-        match ws.subprotocol() {
-            Some(protocol) => eprintln!("connected to {} (subprotocol {protocol})", args.url),
-            None => eprintln!("connected to {}", args.url),
+        let mut agreed = Vec::new();
+        if let Some(protocol) = ws.subprotocol() {
+            agreed.push(format!("subprotocol {protocol}"));
+        }
+        if let Some(deflate) = ws.handshake().deflate() {
+            agreed.push(deflate.answer().to_string());
+        }
+        match agreed.is_empty() {
+            true => eprintln!("connected to {}", args.url),
+            false => eprintln!("connected to {} ({})", args.url, agreed.join(", ")),
         }
     }
     let (rx, tx) = ws.split();
@@ -101,6 +101,9 @@ fn options(args: &ConnectArgs) -> Result<ClientOptions, String> {
     #[cfg(not(feature = "tls"))]
     if args.ca.is_some() || args.insecure {
         return Err("--ca and --insecure need TLS: this build has none (feature `tls`)".into());
+    }
+    if args.compress {
+        options = options.compression(Some(rfc6455::DeflateConfig::default()));
     }
     Ok(options)
 }

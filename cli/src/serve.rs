@@ -20,7 +20,6 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::broadcast;
 
 use crate::cli::ServeArgs;
-use crate::connect::COMPRESSION_MISSING;
 
 /// How many messages a slow client of `--broadcast` may fall behind before it is closed.
 const ROOM_BACKLOG: usize = 1024;
@@ -43,10 +42,6 @@ enum Level {
 
 /// Run `rfc6455 serve` until Ctrl-C (or SIGTERM).
 pub(crate) async fn run(args: ServeArgs) -> i32 {
-    if args.compress {
-        eprintln!("error: --compress: {COMPRESSION_MISSING}");
-        return 1;
-    }
     let level = if args.quiet {
         Level::Quiet
     } else if args.verbose {
@@ -62,6 +57,9 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         .port(args.port)
         .hybi00(args.hybi00)
         .config(Config::default().limits(limits));
+    if args.compress {
+        options = options.compression(Some(rfc6455::DeflateConfig::default()));
+    }
     #[cfg(feature = "tls")]
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         match rfc6455::tls::ServerTls::from_pem_files(cert, key) {

@@ -290,12 +290,23 @@ async fn a_bad_command_line_exits_2_and_a_bad_close_code_1() {
     assert_code(&output, 2);
     let output = connect(&["--close-code", "1005", "ws://127.0.0.1:1/"], b"").await;
     assert_code(&output, 1);
-    let output = connect(&["--compress", "ws://127.0.0.1:1/"], b"").await;
-    assert_code(&output, 1);
+}
+
+#[tokio::test]
+async fn compress_negotiates_permessage_deflate_on_both_ends() {
+    let server = serve(&["--compress", "-v"]).await;
+    let big = format!("{}\n", r#"{"price":1,"currency":"EUR"}"#.repeat(50));
+    let output = connect(
+        &["--compress", "--one-message", &url(&server)],
+        big.as_bytes(),
+    )
+    .await;
+    assert_code(&output, 0);
+    assert_eq!(output.stdout, big);
     assert!(
-        output
-            .stderr
-            .contains("compression is not available in this build yet")
+        output.stderr.contains("permessage-deflate"),
+        "the agreement is reported: {}",
+        output.stderr
     );
 }
 

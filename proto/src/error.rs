@@ -66,6 +66,10 @@ pub enum ProtocolError {
         /// The configured limit, in frames.
         limit: u32,
     },
+    /// A compressed message (RSV1, permessage-deflate, RFC 7692) whose payload is not a
+    /// valid DEFLATE stream once the `00 00 ff ff` tail is restored (§7.2.2). Answered
+    /// with 1007: the payload is inconsistent with the message's declared encoding.
+    InvalidCompressedData,
     /// A hybi-00 frame that the draft does not allow (a 0xFF not followed by 0x00, a length
     /// over 64 bits, a closing frame with data in the length-prefixed mode).
     Hybi00Framing(&'static str),
@@ -83,7 +87,7 @@ impl ProtocolError {
     /// ```
     pub fn close_code(&self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooBig { .. }
             | Self::MessageTooBig { .. }
             | Self::TooManyFragments { .. } => CloseCode::TOO_BIG,
@@ -129,6 +133,7 @@ impl fmt::Display for ProtocolError {
             Self::InvalidClosePayload => f.write_str("close frame payload of one byte"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} not allowed on the wire"),
             Self::InvalidUtf8 => f.write_str("invalid UTF-8 in text"),
+            Self::InvalidCompressedData => f.write_str("compressed message is not valid DEFLATE"),
             Self::FrameTooBig { limit } => {
                 write!(f, "frame larger than the limit of {limit} bytes")
             }
@@ -186,6 +191,10 @@ pub enum HandshakeError {
     UnrequestedSubprotocol(String),
     /// The server answered with an extension the client did not offer (client side, §4.1).
     UnrequestedExtension(String),
+    /// The server's `permessage-deflate` answer breaks RFC 7692 §7.1 (client side): an
+    /// unknown or repeated parameter, an invalid value, or a parameter the offer did not
+    /// allow. The text says which.
+    InvalidExtensionAnswer(String),
     /// The application refused the handshake with this status.
     Rejected(http::StatusCode),
 }
@@ -213,7 +222,8 @@ impl HandshakeError {
             | Self::InvalidHybi00Key
             | Self::InvalidAccept
             | Self::UnrequestedSubprotocol(_)
-            | Self::UnrequestedExtension(_) => StatusCode::BAD_REQUEST,
+            | Self::UnrequestedExtension(_)
+            | Self::InvalidExtensionAnswer(_) => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -238,6 +248,9 @@ impl fmt::Display for HandshakeError {
             }
             Self::UnrequestedExtension(e) => {
                 write!(f, "server chose extension {e:?} that was not offered")
+            }
+            Self::InvalidExtensionAnswer(why) => {
+                write!(f, "invalid permessage-deflate answer: {why}")
             }
             Self::Rejected(status) => write!(f, "handshake rejected with {status}"),
         }

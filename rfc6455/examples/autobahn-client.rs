@@ -6,7 +6,7 @@
 //! ```
 
 use clap::Parser;
-use rfc6455::{ClientOptions, Config, Limits};
+use rfc6455::{ClientOptions, Config, DeflateConfig, Limits};
 
 #[derive(Parser)]
 struct Args {
@@ -21,7 +21,9 @@ fn options() -> ClientOptions {
     ClientOptions::default().config(
         Config::default()
             .limits(Limits::default())
-            .idle_timeout(None),
+            .idle_timeout(None)
+            // permessage-deflate, every message compressed (Autobahn 12.* and 13.*).
+            .compression(Some(DeflateConfig::default().threshold(0))),
     )
 }
 

@@ -6,7 +6,7 @@
 //! ```
 
 use clap::Parser;
-use rfc6455::{Config, Limits, ServerOptions, serve};
+use rfc6455::{Config, DeflateConfig, Limits, ServerOptions, serve};
 
 #[derive(Parser)]
 struct Args {
@@ -29,11 +29,15 @@ fn main() -> std::io::Result<()> {
             .listen_addr([127, 0, 0, 1].into())
             .port(args.port)
             .config(
-                Config::default().idle_timeout(None).limits(
-                    Limits::default()
-                        .max_frame_size(128 << 20)
-                        .max_message_size(128 << 20),
-                ),
+                Config::default()
+                    .idle_timeout(None)
+                    .limits(
+                        Limits::default()
+                            .max_frame_size(128 << 20)
+                            .max_message_size(128 << 20),
+                    )
+                    // permessage-deflate, every message compressed (Autobahn 12.* and 13.*).
+                    .compression(Some(DeflateConfig::default().threshold(0))),
             );
         let server = serve(options, |mut ws| async move {
             // `feed` queues the echo; the next `recv` writes everything queued before it

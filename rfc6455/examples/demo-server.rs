@@ -19,7 +19,7 @@ mod shared;
 use std::path::PathBuf;
 
 use clap::Parser;
-use rfc6455::{ServerOptions, ServiceMapper, StaticFiles, serve_mapped};
+use rfc6455::{DeflateConfig, ServerOptions, ServiceMapper, StaticFiles, serve_mapped};
 
 #[derive(Parser)]
 struct Args {
@@ -45,9 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .no_subprotocol(|ws, _| shared::echo_service(ws))
         .build()?;
     // hybi-00 too, as the original serves it (its Racket client speaks it).
+    // The page's connections negotiate permessage-deflate (browsers always offer it).
     let options = ServerOptions::default()
         .port(args.port)
         .hybi00(true)
+        .compression(Some(DeflateConfig::default()))
         .fallback(StaticFiles::new(&args.static_dir).index("client.html"));
     let server = serve_mapped(options, mapper).await?;
     // Ctrl-C or SIGTERM, listened for from now on: stop accepting, close every connection

@@ -1,7 +1,7 @@
 //! Echo server: every text message comes back as text, every binary one as binary.
 //!
 //! ```sh
-//! cargo run --example echo-server -- --port 8081 --timeout 300
+//! cargo run --example echo-server -- --port 8081 --timeout 300 [--compress]
 //! ```
 //! Prints each connection's id, the messages, and the peer's close status and reason.
 
@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
-use rfc6455::{Message, ServerOptions, serve};
+use rfc6455::{DeflateConfig, Message, ServerOptions, serve};
 
 #[path = "shared/mod.rs"]
 mod shared;
@@ -22,6 +22,10 @@ struct Args {
     /// Idle timeout in seconds (close a connection that sends nothing for this long).
     #[arg(long, default_value_t = 300)]
     timeout: u64,
+    /// Accept permessage-deflate (RFC 7692): dedicated compressor per connection, context
+    /// takeover, every parameter negotiable.
+    #[arg(long)]
+    compress: bool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -33,6 +37,7 @@ async fn main() -> std::io::Result<()> {
     let options = ServerOptions::default()
         .port(args.port)
         .idle_timeout(Some(Duration::from_secs(args.timeout)))
+        .compression(args.compress.then(DeflateConfig::default))
         .hybi00(true);
     let server = serve(options, |mut ws| async move {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rfc6455_proto::Limits;
+use rfc6455_proto::extension::deflate::DeflateConfig;
 
 /// Settings of one connection: the protocol limits plus the timeouts and buffers of the
 /// tokio layer. Every default is written beside its setter.
@@ -21,6 +22,7 @@ use rfc6455_proto::Limits;
 /// | [`write_buffer_limit`](Self::write_buffer_limit) | 128 KiB |
 /// | [`send_timeout`](Self::send_timeout) | 30 s (connection dropped) |
 /// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
+/// | [`compression`](Self::compression) | off (`None`); turn on with `Some(DeflateConfig::default())` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,6 +54,8 @@ pub struct Config {
     pub send_timeout: Option<Duration>,
     /// The largest fragment a streamed send writes (at least 1).
     pub stream_fragment_size: usize,
+    /// permessage-deflate (RFC 7692): `None` neither offers nor accepts it.
+    pub compression: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -65,6 +69,7 @@ impl Default for Config {
             write_buffer_limit: 128 * 1024,
             send_timeout: Some(Duration::from_secs(30)),
             stream_fragment_size: 64 * 1024,
+            compression: None,
         }
     }
 }
@@ -170,6 +175,29 @@ impl Config {
     /// ```
     pub fn stream_fragment_size(mut self, bytes: usize) -> Self {
         self.stream_fragment_size = bytes.max(1);
+        self
+    }
+
+    /// permessage-deflate (RFC 7692): `Some(settings)` makes a server accept a client's
+    /// offer and a client offer it; `None` turns it off. Default: off, on servers and
+    /// clients alike, because it is a decision about the data: with context takeover every
+    /// connection keeps a compressor and an inflater (a few hundred KiB at window bits 15,
+    /// see [`DeflateConfig`]), and compressing secrets beside attacker-chosen data leaks
+    /// them. Python `websockets` turns it on by default; Node `ws` only on its client.
+    ///
+    /// Whole messages under [`DeflateConfig::threshold`] go uncompressed; a message holding
+    /// a secret next to data an attacker chooses should be sent with
+    /// [`WebSocket::send_uncompressed`](crate::WebSocket::send_uncompressed) (RFC 7692 §8.1,
+    /// CRIME).
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// use rfc6455::proto::extension::deflate::DeflateConfig;
+    /// let config = Config::default().compression(Some(DeflateConfig::default().window_bits(12)));
+    /// assert_eq!(config.compression.unwrap().window_bits, 12);
+    /// ```
+    pub fn compression(mut self, settings: Option<DeflateConfig>) -> Self {
+        self.compression = settings;
         self
     }
 }

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
+use rfc6455_proto::extension::deflate::DeflateParams;
+
 /// The opening handshake of a connection, kept for the program's use (the original's
 /// `ws-conn-line`, `ws-conn-headers`, `ws-conn-path`, `ws-conn-host+port`,
 /// `ws-conn-peer-addresses`).
@@ -33,6 +35,7 @@ pub struct HandshakeInfo {
     pub(crate) peer_addr: Option<SocketAddr>,
     pub(crate) url: Option<String>,
     pub(crate) secure: bool,
+    pub(crate) deflate: Option<DeflateParams>,
 }
 
 #[derive(Clone)]
@@ -53,6 +56,7 @@ impl Default for HandshakeInfo {
             peer_addr: None,
             url: None,
             secure: false,
+            deflate: None,
         }
     }
 }
@@ -311,6 +315,16 @@ impl HandshakeInfo {
     /// ```
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()
+    }
+
+    /// The permessage-deflate parameters agreed (RFC 7692), if compression is on for
+    /// this connection: window sizes and context takeover for each side.
+    ///
+    /// ```
+    /// assert!(rfc6455::HandshakeInfo::default().deflate().is_none());
+    /// ```
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref()
     }
 
     /// Whether the connection runs over TLS (`wss://`).

@@ -267,6 +267,36 @@ where
         self.flush().await
     }
 
+    /// Send a message uncompressed even when permessage-deflate was agreed.
+    ///
+    /// Use it for a message that holds a secret (a token, a cookie) together with data an
+    /// attacker may choose: compressed sizes reveal how much of a guess matches the secret
+    /// (RFC 7692 §8.1, the CRIME attack). Without permessage-deflate it is
+    /// [`send`](Self::send).
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket, token: &str) -> Result<(), rfc6455::Error> {
+    /// ws.send_uncompressed(format!("{{\"token\":\"{token}\"}}")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_uncompressed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let message = message.into();
+        let opcode = match message.kind() {
+            DataKind::Text => OpCode::Text,
+            DataKind::Binary => OpCode::Binary,
+        };
+        self.driver
+            .queue(|core| core.send_frame_uncompressed(opcode, true, message.as_bytes()))
+            .await?;
+        self.flush().await
+    }
+
     /// Send the first fragment of a message by hand (§5.4), of type `kind`; the following
     /// ones go with [`send_continuation`](Self::send_continuation), and the last has
     /// `fin = true`. Other messages cannot be sent until the last fragment is (control
@@ -694,10 +724,13 @@ impl<S> WebSocket<S> {
         leftover: BytesMut,
         info: HandshakeInfo,
     ) -> Self {
-        let core = match role {
+        let mut core = match role {
             Role::Server => Connection::server(config.limits),
             Role::Client => Connection::client(config.limits, crate::random::seed()),
         };
+        if let (Some(agreed), Some(settings)) = (info.deflate(), config.compression.as_ref()) {
+            core = core.with_deflate(*agreed, settings);
+        }
         Self::from_core(io, core, config, leftover, info)
     }
 

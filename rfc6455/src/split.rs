@@ -231,6 +231,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
         self.queue(|core| core.send_binary(data)).await
     }
 
+    /// Send a message uncompressed even under permessage-deflate; see
+    /// [`WebSocket::send_uncompressed`](crate::WebSocket::send_uncompressed).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::send`](crate::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_uncompressed("secret=1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_uncompressed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let message = message.into();
+        let opcode = match message.kind() {
+            DataKind::Text => OpCode::Text,
+            DataKind::Binary => OpCode::Binary,
+        };
+        self.queue(|core| core.send_frame_uncompressed(opcode, true, message.as_bytes()))
+            .await
+    }
+
     /// Send one fragment; see [`WebSocket::send_fragment`](crate::WebSocket::send_fragment).
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 // Echo server on Node's `ws` package: the peer of our client (rfc6455/tests/interop_node.rs).
 //
-//   node ws_echo_server.mjs [--host 127.0.0.1] [--port 0]
+//   node ws_echo_server.mjs [--host 127.0.0.1] [--port 0] [--deflate off|on|no-context-takeover]
 //
 // Prints `PORT <n>` once listening. Echoes every message unchanged (text as text, binary
 // as binary, messages up to 128 MiB), picks the `chat` subprotocol when it is offered
@@ -28,10 +28,11 @@ try {
 }
 
 function parseArgs(argv) {
-  const args = { host: "127.0.0.1", port: 0 };
+  const args = { host: "127.0.0.1", port: 0, deflate: "off" };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === "--host") { args.host = argv[i + 1]; }
     else if (argv[i] === "--port") { args.port = Number(argv[i + 1]); }
+    else if (argv[i] === "--deflate") { args.deflate = argv[i + 1]; } // off | on | no-context-takeover
     else { throw new Error(`unknown argument ${argv[i]}`); }
   }
   return args;
@@ -44,7 +45,16 @@ const server = new WebSocketServer({
   host: args.host,
   port: args.port,
   maxPayload: 128 * 1024 * 1024,
-  perMessageDeflate: false,
+  // permessage-deflate: off by default; on (threshold 0: every message compressed); or
+  // on without context takeover on either side.
+  perMessageDeflate:
+    args.deflate === "off"
+      ? false
+      : {
+          threshold: 0,
+          serverNoContextTakeover: args.deflate === "no-context-takeover",
+          clientNoContextTakeover: args.deflate === "no-context-takeover",
+        },
   handleProtocols: (protocols) => (protocols.has("chat") ? "chat" : false),
 });
 

@@ -38,6 +38,7 @@ pub use self::state::CloseState;
 use self::state::{Delivery, IncomingMessage, ReadState};
 use crate::close::CloseFrame;
 use crate::config::{Limits, Role};
+use crate::extension::deflate::{DeflateCodec, DeflateConfig, DeflateParams};
 use crate::hybi00::Hybi00Codec;
 use crate::message::DataKind;
 use crate::utf8::Utf8Validator;
@@ -80,6 +81,9 @@ pub struct Connection {
     rng: Option<Box<StdRng>>,
     /// The hybi-00 codec, when this connection speaks the legacy draft.
     hybi00: Option<Box<Hybi00Codec>>,
+    /// permessage-deflate, when it was agreed: the parameters and the transform, which
+    /// owns RSV1.
+    deflate: Option<(DeflateParams, Box<DeflateCodec>)>,
 }
 
 impl Connection {
@@ -125,7 +129,45 @@ impl Connection {
             owed_pong: None,
             rng,
             hybi00: None,
+            deflate: None,
         }
+    }
+
+    /// This connection with permessage-deflate (RFC 7692) applied, as agreed in the
+    /// opening handshake: messages it sends are compressed per `config` (level, threshold)
+    /// with RSV1 on their first frame, and received messages with RSV1 are inflated in
+    /// bounded steps, counted against the message limit as they are produced. Without this
+    /// call, RSV1 fails the connection with 1002 like the other reserved bits.
+    ///
+    /// ```
+    /// use rfc6455_proto::extension::deflate::DeflateConfig;
+    /// use rfc6455_proto::extension::parse_header_value;
+    /// use rfc6455_proto::{Connection, Limits};
+    ///
+    /// let config = DeflateConfig::default();
+    /// let agreed = config.accept(&parse_header_value("permessage-deflate")?).unwrap();
+    /// let mut server = Connection::server(Limits::default()).with_deflate(agreed, &config);
+    /// server.send_text(&"abc".repeat(100))?;
+    /// assert_eq!(server.pending_output()[0], 0xc1); // FIN, RSV1, text
+    /// assert_eq!(server.deflate(), Some(&agreed));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_deflate(mut self, agreed: DeflateParams, config: &DeflateConfig) -> Self {
+        if self.hybi00.is_none() {
+            let codec = DeflateCodec::new(self.role, &agreed, config);
+            self.deflate = Some((agreed, Box::new(codec)));
+        }
+        self
+    }
+
+    /// The permessage-deflate parameters in force, if it was agreed.
+    ///
+    /// ```
+    /// assert!(rfc6455_proto::Connection::server(Default::default()).deflate().is_none());
+    /// ```
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref().map(|(params, _)| params)
     }
 
     /// The protocol this connection speaks.

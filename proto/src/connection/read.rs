@@ -9,6 +9,7 @@ use crate::close::CloseFrame;
 use crate::close_code::CloseCode;
 use crate::config::Role;
 use crate::error::ProtocolError;
+use crate::extension::deflate::INFLATE_STEP;
 use crate::frame::{FrameHeader, OpCode};
 use crate::mask::apply_mask;
 use crate::message::DataKind;
@@ -125,8 +126,12 @@ impl Connection {
             return Ok(Step::NeedMore);
         };
         // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for
-        // non-zero values". No extension is ever negotiated.
-        if header.rsv != 0 {
+        // non-zero values". permessage-deflate owns RSV1, and only on the first frame of a
+        // data message (RFC 7692 §6.1: not on control frames, not on continuations).
+        let rsv1_allowed = self.deflate.is_some()
+            && !header.opcode.is_control()
+            && header.opcode != OpCode::Continuation;
+        if header.rsv & 0b011 != 0 || (header.rsv & 0b100 != 0 && !rsv1_allowed) {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
         // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
@@ -194,6 +199,8 @@ impl Connection {
                     size: header.payload_len,
                     frames: 1,
                     first_pending: true,
+                    compressed: header.rsv & 0b100 != 0,
+                    inflated: 0,
                 });
                 self.utf8 = Utf8Validator::new();
                 Ok(())
@@ -218,10 +225,11 @@ impl Connection {
             if let Some(key) = header.mask {
                 apply_mask(fresh, key, *offset);
             }
+            // A compressed message's text is checked as it is inflated, not here.
             let is_text = self
                 .incoming
                 .as_ref()
-                .is_some_and(|m| m.kind == DataKind::Text);
+                .is_some_and(|m| m.kind == DataKind::Text && !m.compressed);
             if is_text && !header.opcode.is_control() {
                 // §8.1, failing fast: the first byte that cannot begin valid UTF-8.
                 self.utf8
@@ -239,6 +247,9 @@ impl Connection {
             let payload = buf.split_to(*processed).freeze();
             self.read = ReadState::Header;
             return self.control_frame(header.opcode, payload);
+        }
+        if self.incoming.as_ref().is_some_and(|m| m.compressed) {
+            return self.read_compressed(buf, header);
         }
         let partial = partial || self.delivery == Delivery::Streamed;
         let deliver_chunk = partial && *processed > 0;
@@ -276,6 +287,98 @@ impl Connection {
             first,
             frame_end: frame_done,
             fin,
+        }))
+    }
+
+    /// A frame of a compressed message (RFC 7692 §7.2.2): the payload bytes processed so
+    /// far are inflated in bounded steps; each step's output is checked against the message
+    /// limit (and, for text, as UTF-8) before it is delivered, whatever `partial` says, so a
+    /// small frame that inflates to gigabytes fails with 1009 having held at most one step.
+    /// After the FIN frame's payload the `00 00 ff ff` tail is restored and drained.
+    fn read_compressed(
+        &mut self,
+        buf: &mut BytesMut,
+        header: FrameHeader,
+    ) -> Result<Step, ProtocolError> {
+        let ReadState::Payload {
+            remaining,
+            processed,
+            ..
+        } = &mut self.read
+        else {
+            return Ok(Step::NeedMore);
+        };
+        let (Some(msg), Some((_, codec))) = (self.incoming.as_mut(), self.deflate.as_mut()) else {
+            return Ok(Step::NeedMore);
+        };
+        if self.close == CloseState::CloseSent {
+            // §1.4: after sending close, data from the peer is discarded (not inflated).
+            buf.advance(*processed);
+            *remaining -= *processed as u64;
+            *processed = 0;
+            if *remaining > 0 {
+                return Ok(Step::NeedMore);
+            }
+            self.read = ReadState::Header;
+            if header.fin {
+                codec.abandon_receive();
+                self.end_message();
+            }
+            return Ok(Step::Continue);
+        }
+        let limit = match self.delivery {
+            Delivery::Buffered => self.limits.max_message_size,
+            Delivery::Streamed => self.limits.max_streamed_message_size.unwrap_or(u64::MAX),
+        };
+        // One byte past the room left is enough to know the limit is exceeded.
+        let room = limit.saturating_sub(msg.inflated);
+        let max_out = usize::try_from(room.saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .min(INFLATE_STEP);
+        let mut out = Vec::new();
+        let used = codec.inflate(&buf[..*processed], &mut out, max_out)?;
+        buf.advance(used);
+        *processed -= used;
+        *remaining -= used as u64;
+        let input_done = *remaining == 0;
+        let mut message_done = false;
+        if input_done && header.fin && out.len() < max_out {
+            message_done = codec.finish_message(&mut out, max_out)?;
+        }
+        if out.len() as u64 > room {
+            return Err(ProtocolError::MessageTooBig { limit });
+        }
+        msg.inflated += out.len() as u64;
+        let frame_end = input_done && (!header.fin || message_done);
+        if frame_end {
+            self.read = ReadState::Header;
+        }
+        if msg.kind == DataKind::Text {
+            self.utf8
+                .feed(&out)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        if out.is_empty() && !message_done {
+            return Ok(if used > 0 || frame_end {
+                Step::Continue
+            } else {
+                Step::NeedMore
+            });
+        }
+        let kind = msg.kind;
+        let first = std::mem::replace(&mut msg.first_pending, false);
+        if message_done {
+            if kind == DataKind::Text {
+                self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+            self.end_message();
+        }
+        Ok(Step::Event(Event::Data {
+            kind,
+            payload: Bytes::from(out),
+            first,
+            frame_end,
+            fin: message_done,
         }))
     }
 
@@ -335,6 +438,9 @@ impl Connection {
     fn fail(&mut self, code: CloseCode) {
         if self.close == CloseState::Open {
             self.write_close(&CloseFrame::new(code, ""));
+        }
+        if let Some((_, codec)) = self.deflate.as_mut() {
+            codec.abandon_receive();
         }
         self.close = CloseState::Failed;
         self.end_message();

@@ -100,11 +100,70 @@ impl Connection {
     ///
     /// # Errors
     /// The [`SendError`] of the rule the frame would break; nothing is queued then.
+    ///
+    /// Under permessage-deflate a data message is compressed (RSV1 on its first frame)
+    /// unless it is a single frame shorter than the configured threshold.
     pub fn send_frame(&mut self, opcode: OpCode, fin: bool, data: &[u8]) -> Result<(), SendError> {
+        self.send_data_frame(opcode, fin, data, true)
+    }
+
+    /// Like [`send_frame`](Self::send_frame), but a message this frame starts is sent
+    /// uncompressed even under permessage-deflate (a continuation follows its message).
+    ///
+    /// Use it for messages that mix a secret with data an attacker may choose: compressed
+    /// sizes leak how much of the attacker's guess matches the secret (RFC 7692 §8.1, the
+    /// CRIME attack).
+    ///
+    /// ```
+    /// use rfc6455_proto::extension::deflate::DeflateConfig;
+    /// use rfc6455_proto::extension::parse_header_value;
+    /// use rfc6455_proto::{Connection, OpCode};
+    /// let config = DeflateConfig::default();
+    /// let agreed = config.accept(&parse_header_value("permessage-deflate")?).unwrap();
+    /// let mut server = Connection::server(Default::default()).with_deflate(agreed, &config);
+    /// let secret = "token=".repeat(20);
+    /// server.send_frame_uncompressed(OpCode::Text, true, secret.as_bytes())?;
+    /// assert_eq!(server.pending_output()[0], 0x81); // RSV1 clear
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`send_frame`](Self::send_frame).
+    pub fn send_frame_uncompressed(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        self.send_data_frame(opcode, fin, data, false)
+    }
+
+    fn send_data_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        data: &[u8],
+        compress: bool,
+    ) -> Result<(), SendError> {
         if let Some(result) = self.send_hybi00(opcode, fin, data) {
             return result;
         }
         self.check_send(opcode, fin, data.len())?;
+        if let (false, Some((_, codec))) = (opcode.is_control(), self.deflate.as_mut()) {
+            let first = opcode != OpCode::Continuation;
+            let whole = (first && fin).then_some(data.len());
+            let compressed = codec.begin_or_continue(first, whole, compress);
+            if fin {
+                codec.end_send();
+            }
+            if compressed {
+                let mut out = Vec::new();
+                codec.compress(data, fin, &mut out);
+                let rsv = if first { 0b100 } else { 0 };
+                self.write_frame_rsv(opcode, fin, rsv, &out);
+                return Ok(());
+            }
+        }
         self.write_frame(opcode, fin, data);
         Ok(())
     }
@@ -198,9 +257,14 @@ impl Connection {
 
     /// Encode a frame into the output buffer, masking it on a client.
     pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, data: &[u8]) {
+        self.write_frame_rsv(opcode, fin, 0, data);
+    }
+
+    /// Encode a frame with the given RSV bits (set only by a negotiated extension).
+    fn write_frame_rsv(&mut self, opcode: OpCode, fin: bool, rsv: u8, data: &[u8]) {
         let mask = self.rng.as_mut().map(|rng| rng.next_u32().to_ne_bytes());
         self.out.reserve(MAX_HEADER_LEN + data.len());
-        self.write_header(opcode, fin, mask, data.len());
+        self.write_header(opcode, fin, rsv, mask, data.len());
         let start = self.out.len();
         self.out.extend_from_slice(data);
         if let Some(key) = mask {
@@ -209,10 +273,17 @@ impl Connection {
     }
 
     /// Encode a frame header into the output buffer.
-    fn write_header(&mut self, opcode: OpCode, fin: bool, mask: Option<[u8; 4]>, len: usize) {
+    fn write_header(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv: u8,
+        mask: Option<[u8; 4]>,
+        len: usize,
+    ) {
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: len as u64,
@@ -233,7 +304,8 @@ impl Connection {
     /// [`consume_output`](Self::consume_output).
     ///
     /// Returns `None` and queues nothing on a client (client payloads are masked, which
-    /// needs a copy) and on hybi-00: use [`send_frame`](Self::send_frame) then.
+    /// needs a copy), on hybi-00, and under permessage-deflate (payloads are compressed):
+    /// use [`send_frame`](Self::send_frame) then.
     ///
     /// # Errors
     /// As for [`send_frame`](Self::send_frame); nothing is queued then.
@@ -258,11 +330,15 @@ impl Connection {
         fin: bool,
         len: usize,
     ) -> Result<Option<usize>, SendError> {
-        if self.role == Role::Client || self.hybi00.is_some() {
+        let compressing = self
+            .deflate
+            .as_ref()
+            .is_some_and(|(_, codec)| codec.compresses());
+        if self.role == Role::Client || self.hybi00.is_some() || compressing {
             return Ok(None);
         }
         self.check_send(opcode, fin, len)?;
-        self.write_header(opcode, fin, None, len);
+        self.write_header(opcode, fin, 0, None, len);
         Ok(Some(self.out.len()))
     }
 }

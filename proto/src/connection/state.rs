@@ -101,4 +101,8 @@ pub(super) struct IncomingMessage {
     pub(super) frames: u32,
     /// The next chunk is the first of the message.
     pub(super) first_pending: bool,
+    /// Its first frame had RSV1 under permessage-deflate: its payload is inflated.
+    pub(super) compressed: bool,
+    /// Bytes inflated so far (checked against the message limit before delivery).
+    pub(super) inflated: u64,
 }

@@ -2,8 +2,9 @@
 //! client and answered by a server.
 //!
 //! RFC 6455 §9 lets the two ends agree, in the opening handshake, on extensions that change
-//! the data on the wire. No extension is implemented yet, so a connection never sets an RSV
-//! bit and fails with 1002 on a frame that does (§5.2). The handshake still reads the
+//! the data on the wire. One is implemented: [`deflate`] (permessage-deflate, RFC 7692),
+//! which owns RSV1; a frame with RSV2 or RSV3, or with RSV1 when it was not agreed, fails
+//! the connection with 1002 (§5.2). The handshake reads the
 //! header, strictly: a client's malformed offer is refused with 400, and a server's answer
 //! that is malformed or names an extension the client did not offer fails the client's
 //! handshake (§4.1 item 5). [`ExtensionOffer`] is one parsed element, as
@@ -23,6 +24,8 @@
 //! assert_eq!(offers[1].to_string(), "x-b; p=10");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+pub mod deflate;
 
 use std::fmt;
 
@@ -155,6 +158,22 @@ pub(crate) fn parse_extensions(headers: &HeaderMap) -> Result<Vec<ExtensionOffer
         parse_into(value, &mut out)?;
     }
     Ok(out)
+}
+
+/// Parses one `Sec-WebSocket-Extensions` header value into its elements (RFC 6455 §9.1
+/// grammar; an empty value gives an empty list).
+///
+/// # Errors
+///
+/// [`HandshakeError::InvalidHeader`] when the value does not follow the grammar.
+///
+/// ```
+/// let elements = rfc6455_proto::extension::parse_header_value("permessage-deflate; client_max_window_bits, x-b")?;
+/// assert_eq!(elements.len(), 2);
+/// # Ok::<(), rfc6455_proto::HandshakeError>(())
+/// ```
+pub fn parse_header_value(value: &str) -> Result<Vec<ExtensionOffer>, HandshakeError> {
+    parse_extension_list(value)
 }
 
 /// Parses one `Sec-WebSocket-Extensions` value (see [`parse_extensions`] for the grammar).

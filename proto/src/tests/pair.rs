@@ -70,6 +70,25 @@ impl Pair {
         }
     }
 
+    /// A pair that agreed on permessage-deflate: `server` answers the offer `client` makes.
+    pub(crate) fn deflate(
+        limits: Limits,
+        server: &crate::extension::deflate::DeflateConfig,
+        client: &crate::extension::deflate::DeflateConfig,
+    ) -> Self {
+        let agreed = server.accept(&[client.offer()]).expect("offer accepted");
+        let client_side = client
+            .check_answer(&[agreed.answer()])
+            .expect("valid answer")
+            .expect("deflate agreed");
+        Self {
+            client: End::new(
+                Connection::client(limits, [42; 32]).with_deflate(client_side, client),
+            ),
+            server: End::new(Connection::server(limits).with_deflate(agreed, server)),
+        }
+    }
+
     /// Move the client's output to the server's inbox, in one piece.
     pub(crate) fn client_to_server(&mut self) {
         let out = self.client.conn.take_output();

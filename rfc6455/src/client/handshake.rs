@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, ORIGIN};
 use http::{HeaderMap, Request, Response, StatusCode};
 use rand::SeedableRng;
+use rfc6455_proto::extension::deflate::DeflateParams;
 use rfc6455_proto::handshake::ClientRequest;
 use rfc6455_proto::{Connection, HandshakeError, Role, Variant, hybi00};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -44,6 +45,8 @@ struct Answered {
     core: Connection,
     /// Bytes read past the answer: the first frames.
     leftover: BytesMut,
+    /// permessage-deflate, when the server accepted the offer.
+    deflate: Option<DeflateParams>,
 }
 
 /// Run the opening handshake over `io`, within the handshake timeout.
@@ -90,6 +93,7 @@ where
     info.peer_addr = opening.peer_addr;
     info.url = Some(target.url.to_string());
     info.secure = target.secure;
+    info.deflate = answered.deflate;
     let config = Arc::new(options.config);
     let ws = WebSocket::from_core(io, answered.core, config, answered.leftover, info);
     Ok((ws, answered.response))
@@ -107,19 +111,33 @@ where
     let options = opening.options;
     let mut nonce = [0u8; 16];
     crate::random::fill(&mut nonce);
-    let (request, expected) = ClientRequest::new(opening.target.uri.clone(), nonce)
+    let compression = options.config.compression.as_ref();
+    let mut builder = ClientRequest::new(opening.target.uri.clone(), nonce)
         .subprotocols(options.subprotocols.iter().cloned())
-        .headers(headers.clone())
-        .build()?;
+        .headers(headers.clone());
+    if let Some(settings) = compression {
+        builder = builder.extensions(settings.offer().to_string());
+    }
+    let (request, expected) = builder.build()?;
     write_request(io, &request, &[]).await?;
     let (response, leftover) = read_101(io, opening).await?;
     let answer = expected.check_response(&response)?;
+    let mut core = Connection::client(options.config.limits, crate::random::seed());
+    let mut deflate = None;
+    if let Some(settings) = compression {
+        // RFC 7692 §7.1: an invalid answer fails the connection.
+        deflate = settings.check_answer(answer.extensions())?;
+        if let Some(agreed) = deflate {
+            core = core.with_deflate(agreed, settings);
+        }
+    }
     Ok(Answered {
         subprotocol: answer.subprotocol().map(str::to_owned),
-        core: Connection::client(options.config.limits, crate::random::seed()),
+        core,
         request,
         response,
         leftover,
+        deflate,
     })
 }
 
@@ -163,6 +181,7 @@ where
         request,
         response,
         leftover,
+        deflate: None,
     })
 }
 

@@ -36,6 +36,7 @@ use crate::tls::{ClientTls, TrustRoots};
 /// | [`danger_accept_invalid_certificates`](Self::danger_accept_invalid_certificates) | `false`: certificates are always verified |
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB for the response head |
 /// | [`config`](Self::config) | [`Config::default`] |
+/// | [`compression`](Self::compression) | off (permessage-deflate, part of [`Config`]) |
 /// | [`variant`](Self::variant) | [`Variant::Rfc6455`] |
 ///
 /// The TLS options exist with the `tls` feature (on by default).
@@ -329,6 +330,24 @@ impl ClientOptions {
     #[must_use = "the options are changed in the value returned, which is lost if not used"]
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Offer permessage-deflate (RFC 7692); shorthand for [`Config::compression`], which
+    /// says what it costs. The server's answer is checked and an invalid one fails the
+    /// handshake. Default: off.
+    ///
+    /// ```
+    /// let options = rfc6455::ClientOptions::default()
+    ///     .compression(Some(rfc6455::DeflateConfig::default()));
+    /// # let _ = options;
+    /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
+    pub fn compression(
+        mut self,
+        settings: Option<rfc6455_proto::extension::deflate::DeflateConfig>,
+    ) -> Self {
+        self.config = self.config.compression(settings);
         self
     }
 

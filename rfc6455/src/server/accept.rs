@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Request, Response, StatusCode};
+use rfc6455_proto::extension::deflate::DeflateParams;
 use rfc6455_proto::hybi00::{self, FramingMode};
 use rfc6455_proto::{HandshakeError, Role, handshake};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -227,15 +228,21 @@ pub(crate) fn negotiate<St>(
         subprotocol,
         ..
     } = hs;
+    let mut deflate = None;
     let (mut response, hybi00) = match offer {
-        Offer::Rfc6455(offer) => (offer.response(subprotocol.as_deref()), None),
+        Offer::Rfc6455(offer) => {
+            let mut response = offer.response(subprotocol.as_deref());
+            deflate = agree_deflate(&offer, &settings.config, &mut response);
+            (response, None)
+        }
         Offer::Hybi00(offer, mode) => {
             let accept = Hybi00Accept::new(offer, mode, settings.handshake_timeout);
             let response = accept.response(conn.secure, subprotocol.as_deref());
             (response, Some(Box::new(accept)))
         }
     };
-    let info = complete(req, &mut response, &headers, subprotocol, conn);
+    let mut info = complete(req, &mut response, &headers, subprotocol, conn);
+    info.deflate = deflate;
     let accepted = Accepted {
         state,
         info,
@@ -243,6 +250,22 @@ pub(crate) fn negotiate<St>(
         hybi00,
     };
     Ok((response, accepted))
+}
+
+/// permessage-deflate (RFC 7692) on the server: when `config` turns it on, the first
+/// acceptable offer is answered in `response` and the agreement returned. hybi-00 has no
+/// extensions.
+pub(crate) fn agree_deflate(
+    offer: &handshake::ClientOffer,
+    config: &Config,
+    response: &mut Response<()>,
+) -> Option<DeflateParams> {
+    let agreed = config.compression.as_ref()?.accept(offer.extensions())?;
+    let answer = http::HeaderValue::try_from(agreed.answer().to_string()).ok()?;
+    response
+        .headers_mut()
+        .insert(http::header::SEC_WEBSOCKET_EXTENSIONS, answer);
+    Some(agreed)
 }
 
 /// Add `extra` headers to the `101` `response` and record what the handshake said: the

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use rfc6455_proto::extension::deflate::DeflateConfig;
 use rfc6455_proto::hybi00::FramingMode;
 
 use super::fallback::Fallback;
@@ -26,6 +27,7 @@ use crate::config::Config;
 /// | [`max_header_size`](Self::max_header_size) | 16 KiB (answered with 431 beyond) |
 /// | [`stop_timeout`](Self::stop_timeout) | 5 s for connections to close on `stop` |
 /// | [`config`](Self::config) | [`Config::default`]: limits, idle timeout 300 s, … |
+/// | [`compression`](Self::compression) | off (permessage-deflate, part of [`Config`]) |
 /// | [`hybi00`](Self::hybi00) | off: only RFC 6455 upgrades are accepted |
 /// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
 /// | [`tls`](Self::tls) | none: plain `ws://` (TLS needs the `tls` feature, on by default) |
@@ -219,6 +221,19 @@ impl ServerOptions {
     /// ```
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config = self.config.idle_timeout(timeout);
+        self
+    }
+
+    /// permessage-deflate (RFC 7692) for every connection whose client offers it;
+    /// shorthand for [`Config::compression`], which says what it costs. Default: off.
+    ///
+    /// ```
+    /// let options = rfc6455::ServerOptions::default()
+    ///     .compression(Some(rfc6455::DeflateConfig::default()));
+    /// assert!(options.config.compression.is_some());
+    /// ```
+    pub fn compression(mut self, settings: Option<DeflateConfig>) -> Self {
+        self.config = self.config.compression(settings);
         self
     }
 

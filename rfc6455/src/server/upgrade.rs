@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use rfc6455_proto::{HandshakeError, Role, handshake};
 use tokio::net::TcpStream;
 
-use super::accept::{ConnInfo, complete};
+use super::accept::{ConnInfo, agree_deflate, complete};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -70,14 +70,16 @@ pub fn upgrade<B>(
     let offer = handshake::check_request(req)?;
     let chosen = offer.select_subprotocol(subprotocols).map(str::to_owned);
     let mut response = offer.response(chosen.as_deref());
+    let deflate = agree_deflate(&offer, &config, &mut response);
     // The addresses are read from the stream once hyper hands it over.
-    let info = complete(
+    let mut info = complete(
         req,
         &mut response,
         &HeaderMap::new(),
         chosen,
         &ConnInfo::default(),
     );
+    info.deflate = deflate;
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
     Ok((

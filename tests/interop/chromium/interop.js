@@ -116,6 +116,15 @@ async function run() {
   // 1. Offering superchat and chat: the server picks chat.
   const a = await Conn.open(url, ["superchat", "chat"]);
   record("subprotocol-chat", a.ws.protocol === "chat", `protocol ${JSON.stringify(a.ws.protocol)}`);
+  // With ?extensions=<value>: what the browser says was agreed (permessage-deflate when
+  // the server turns compression on), and a large compressible message round-trips.
+  if (params.has("extensions")) {
+    const want = params.get("extensions");
+    record("extensions", a.ws.extensions === want, `extensions ${JSON.stringify(a.ws.extensions)}`);
+    const json = JSON.stringify({ items: Array.from({ length: 40000 }, (_, i) => ({ id: i, ok: true })) });
+    a.ws.send(json);
+    await a.expectText("compressible-json", json);
+  }
 
   // 2. Every size, text and binary (an ArrayBuffer), echoed unchanged.
   for (const size of sizes) {
