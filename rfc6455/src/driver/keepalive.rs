@@ -16,52 +16,15 @@
 //! [`Config::pong_timeout`]: crate::Config::pong_timeout
 //! [`ErrorKind::PongTimeout`]: crate::ErrorKind::PongTimeout
 
-use std::collections::VecDeque;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use rfc6455_proto::{CloseCode, Variant};
 use tokio::time::Instant;
 
-use super::{Chunk, Driver, Phase};
+use super::chunk::Chunk;
+use super::{Driver, Phase};
 use crate::error::Error;
-
-/// The keepalive state of one connection.
-#[derive(Debug)]
-pub(super) struct Keepalive {
-    /// The end of the current interval.
-    tick: Instant,
-    /// A whole frame arrived during the current interval.
-    pub(super) heard: bool,
-    /// When our ping awaiting its pong left (its payload is `sent`).
-    ping: Option<Instant>,
-    /// How many pings with a counter payload were sent.
-    sent: u64,
-    /// How many of them were answered, and the round trip of the last one answered.
-    answered: u64,
-    rtt: Duration,
-}
-
-impl Keepalive {
-    pub(super) fn new(now: Instant, interval: Option<Duration>) -> Self {
-        Self {
-            tick: now + interval.unwrap_or(Duration::ZERO),
-            heard: false,
-            ping: None,
-            sent: 0,
-            answered: 0,
-            rtt: Duration::ZERO,
-        }
-    }
-}
-
-/// Data that arrived while `ping_rtt` awaited its pong, kept for the next receive.
-#[derive(Debug, Default)]
-pub(super) struct Held {
-    chunks: VecDeque<Chunk>,
-    /// Their payloads' total size.
-    bytes: usize,
-}
 
 impl<S> Driver<S> {
     /// The next keepalive deadline: the pong's if a ping awaits one, else the end of the

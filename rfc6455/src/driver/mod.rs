@@ -14,8 +14,10 @@
 //!   message);
 //! - [`shared`]: the lock and wakers the halves of a split connection share.
 
+mod chunk;
 mod close;
 mod keepalive;
+mod keepalive_state;
 mod read;
 pub(crate) mod shared;
 mod streamed;
@@ -26,23 +28,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use rfc6455_proto::{Assembler, Connection, DataKind};
+use rfc6455_proto::{Assembler, Connection};
 use tokio::time::{Instant, Sleep};
 
-use self::keepalive::{Held, Keepalive};
+pub(crate) use self::chunk::Chunk;
+use self::keepalive_state::{Held, Keepalive};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
 use crate::stop::StopSignal;
-
-/// A piece of a data message, as [`Driver::poll_chunk`] delivers it.
-#[derive(Debug)]
-pub(crate) struct Chunk {
-    pub(crate) kind: DataKind,
-    pub(crate) payload: Bytes,
-    pub(crate) first: bool,
-    pub(crate) fin: bool,
-}
 
 /// Where the connection is in its life.
 ///

@@ -4,7 +4,8 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-use super::{DeflateConfig, DeflateParams};
+use super::config::DeflateConfig;
+use super::negotiate::DeflateParams;
 use crate::config::Role;
 use crate::error::ProtocolError;
 

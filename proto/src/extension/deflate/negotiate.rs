@@ -1,7 +1,7 @@
 //! RFC 7692 §5 and §7.1: offers, the server's choice among them, and the client's check of
 //! the answer. Pure functions of header elements; nothing here touches a frame.
 
-use super::{DeflateConfig, NAME};
+use super::config::{DeflateConfig, NAME};
 use crate::error::HandshakeError;
 use crate::extension::ExtensionOffer;
 
