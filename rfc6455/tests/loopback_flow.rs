@@ -239,7 +239,7 @@ async fn feed_waits_for_a_peer_that_does_not_read() {
 }
 
 /// A peer that floods pings and never reads the pongs: the server keeps reading, and owes
-/// one pong at a time (RFC 6455 §5.5.3: only the most recent ping need be answered), so
+/// a bounded run of pongs (RFC 6455 §5.5.3: only the most recent ping need be answered), so
 /// its memory does not grow with the flood and the peer's writes never stall. When the
 /// peer reads again it finds the pongs that fit in the link, in order, ending with the
 /// answer to its last ping. (A write still pending after 1 s of paused time is one the
@@ -287,9 +287,12 @@ async fn ping_flood_without_reading_is_bounded() {
     }
     assert!(pongs.windows(2).all(|w| w[0] < w[1]), "out of order");
     assert_eq!(pongs.last(), Some(&(CHUNKS * PER_CHUNK - 1)));
+    // What the link holds, plus the pongs owed: a bounded run of them (16 in the core,
+    // and what a write cut short by the full link left behind) — a few dozen at most,
+    // whatever the 100 000 pings.
     assert!(
-        pongs.len() <= LINK / 127 + 2,
-        "{} pongs: more than the link holds plus one owed",
+        pongs.len() <= LINK / 127 + 48,
+        "{} pongs: more than the link holds plus the pongs owed",
         pongs.len()
     );
     // Gone without a close: the server's handler ends.

@@ -24,7 +24,7 @@
 
 mod event;
 mod hybi00;
-mod pong;
+pub(crate) mod pong;
 mod read;
 mod send;
 mod state;
@@ -75,9 +75,8 @@ pub struct Connection {
     /// The type of the fragmented message this end is sending, if one is open.
     outgoing: Option<DataKind>,
     out: BytesMut,
-    /// The unwritten pong at `out[start..end]` that a newer ping's pong may replace
-    /// (see `pong.rs`).
-    owed_pong: Option<(usize, usize)>,
+    /// The run of unwritten pongs at the end of `out`, bounded (see `pong.rs`).
+    owed_pong: Option<pong::OwedPongs>,
     rng: Option<Box<StdRng>>,
     /// The hybi-00 codec, when this connection speaks the legacy draft.
     hybi00: Option<Box<Hybi00Codec>>,

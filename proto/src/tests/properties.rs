@@ -1,13 +1,14 @@
 //! Property tests (proptest) on the in-memory pair: any sequence of messages, cut into any
 //! fragments, with pings between the fragments, sent by either end and carried in any
-//! pieces, arrives intact and in order; every ping arrives and the most recent is answered
-//! (pongs not yet written are coalesced, §5.5.3); the closing handshake completes after
-//! them.
+//! pieces, arrives intact and in order; every ping arrives and is answered, up to a bounded
+//! run of unwritten pongs whose last answers the most recent ping (§5.5.3); the closing
+//! handshake completes after them.
 
 use bytes::BytesMut;
 use proptest::prelude::*;
 
 use super::pair::{End, Got, Pair};
+use crate::connection::pong::MAX_OWED_PONGS;
 use crate::{CloseCode, CloseFrame, CloseState, DataKind, Message};
 
 /// One message and how it is sent: the sizes of its fragments (the last fragment takes
@@ -97,15 +98,21 @@ fn exchange(messages: &[Sent], pieces: &[usize], client_sends: bool) {
 
     assert_eq!(carry(sender, receiver, pieces), expected);
     assert_eq!(receiver.conn.close_state(), CloseState::Closed);
-    // The receiver writes nothing but pongs before its close reply, so its pongs are
-    // coalesced (§5.5.3: a pong still unwritten is replaced by the answer to a newer ping):
-    // one pong, answering the most recent ping, then the close reply.
-    let mut answers: Vec<Got> = pings
-        .into_iter()
-        .last()
-        .map(Got::Pong)
-        .into_iter()
-        .collect();
+    // The receiver writes nothing but pongs before its close reply, so its pongs form one
+    // unwritten run, bounded (§5.5.3): the first answers up to the bound, then the answer
+    // to the most recent ping in place of the rest; then the close reply.
+    let mut answers: Vec<Got> = if pings.len() <= MAX_OWED_PONGS {
+        pings.into_iter().map(Got::Pong).collect()
+    } else {
+        let last = pings[pings.len() - 1].clone();
+        let mut kept: Vec<Got> = pings
+            .into_iter()
+            .take(MAX_OWED_PONGS - 1)
+            .map(Got::Pong)
+            .collect();
+        kept.push(Got::Pong(last));
+        kept
+    };
     answers.push(Got::Close(Some(CloseFrame::new(CloseCode::NORMAL, ""))));
     assert_eq!(carry(receiver, sender, pieces), answers);
     assert_eq!(sender.conn.close_state(), CloseState::Closed);

@@ -1,6 +1,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::pair::{Got, Pair};
+use crate::connection::pong::MAX_OWED_PONGS;
 use crate::{
     CloseCode, CloseFrame, CloseState, Connection, DataKind, Event, Limits, Message, OpCode,
     ProtocolError, SendError,
@@ -292,13 +293,29 @@ mod s5_5_control_frames {
     }
 
     #[test]
-    fn s5_5_3_a_ping_flood_leaves_one_pong_owed_the_latest() {
+    fn s5_5_3_a_ping_flood_leaves_a_bounded_run_of_pongs_ending_with_the_latest() {
         let mut s = server();
         for i in 0..10_000u32 {
             feed(&mut s, &client_frame(0x89, &i.to_be_bytes())).unwrap();
         }
-        // The peer never read: only the answer to the most recent ping is queued.
-        assert_eq!(s.pending_output(), b"\x8a\x04\x00\x00\x27\x0f");
+        // The peer never read: the first pongs up to the bound, then the answer to the
+        // most recent ping in place of the rest.
+        let mut expected = Vec::new();
+        for i in (0..MAX_OWED_PONGS as u32 - 1).chain([9_999]) {
+            expected.extend_from_slice(b"\x8a\x04");
+            expected.extend_from_slice(&i.to_be_bytes());
+        }
+        assert_eq!(s.pending_output(), &expected[..]);
+    }
+
+    #[test]
+    fn s5_5_3_a_few_pings_together_are_each_answered() {
+        let mut s = server();
+        for i in 0..10u8 {
+            feed(&mut s, &client_frame(0x89, &[i])).unwrap();
+        }
+        let expected: Vec<u8> = (0..10u8).flat_map(|i| [0x8a, 0x01, i]).collect();
+        assert_eq!(s.pending_output(), &expected[..]);
     }
 
     #[test]
@@ -312,7 +329,10 @@ mod s5_5_control_frames {
         feed(&mut s, &client_frame(0x89, b"3")).unwrap();
         assert_eq!(s.pending_output(), b"\x03one\x8a\x03two\x81\x01x\x8a\x013");
         feed(&mut s, &client_frame(0x89, b"4")).unwrap();
-        assert_eq!(s.pending_output(), b"\x03one\x8a\x03two\x81\x01x\x8a\x014");
+        assert_eq!(
+            s.pending_output(),
+            b"\x03one\x8a\x03two\x81\x01x\x8a\x013\x8a\x014"
+        );
     }
 
     #[test]
