@@ -18,10 +18,9 @@ mod support;
 use std::time::Duration;
 
 use rfc6455::StaticFiles;
-use tokio::process::Command;
 
 use support::interop::{echo_server, reports};
-use support::peers::{self, chromium_driver, workspace_root};
+use support::peers::{run_chromium_page, workspace_root};
 use support::server::local;
 
 /// The bound on the whole browser run (start, page, every check, close).
@@ -33,10 +32,6 @@ const SIZES: [usize; 8] = [0, 1, 125, 126, 65_535, 65_536, 1 << 20, 16 << 20];
 
 #[tokio::test]
 async fn chromium_client_matrix() {
-    let script = chromium_driver(
-        "the Chromium interop test",
-        "tests/interop/chromium_client.mjs",
-    );
     // Our echo server ([`echo_server`]) on `/echo`, with its commands (`close-me`,
     // `ping-me:<payload>`, `fragments-me:<n>`), and the page on the same port.
     let page = workspace_root().join("tests/interop/chromium");
@@ -45,23 +40,13 @@ async fn chromium_client_matrix() {
 
     let sizes: Vec<String> = SIZES.iter().map(usize::to_string).collect();
     let url = format!("http://{}/?sizes={}", server.local_addr(), sizes.join(","));
-    let screenshot = std::env::temp_dir().join("rfc6455-interop-chromium.png");
-    let mut command = Command::new("node");
-    command
-        .arg(&script)
-        .arg("--url")
-        .arg(&url)
-        .arg("--timeout-ms")
-        .arg((TIMEOUT.as_millis() - 15_000).to_string())
-        .arg("--screenshot")
-        .arg(&screenshot);
-    let output = peers::run(command, "the Chromium run", TIMEOUT).await;
-    output.assert_passed(
-        "the Chromium run",
-        |l| l.starts_with("PASS chromium"),
-        &format!("screenshot: {}", screenshot.display()),
-    );
-    let stdout = output.stdout;
+    let stdout = run_chromium_page(
+        "the Chromium interop test",
+        &url,
+        "rfc6455-interop-chromium.png",
+        TIMEOUT,
+    )
+    .await;
     println!("{stdout}");
 
     // Every check of the page ran and passed.

@@ -9,10 +9,9 @@ mod support;
 use std::time::Duration;
 
 use rfc6455::{DeflateConfig, StaticFiles};
-use tokio::process::Command;
 
 use support::interop::echo_server;
-use support::peers::{self, chromium_driver, workspace_root};
+use support::peers::{run_chromium_page, workspace_root};
 use support::server::local;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -23,10 +22,6 @@ const ANSWER: &str = "permessage-deflate; client_max_window_bits=15";
 
 #[tokio::test]
 async fn chromium_negotiates_permessage_deflate() {
-    let script = chromium_driver(
-        "the Chromium deflate test",
-        "tests/interop/chromium_client.mjs",
-    );
     let page = workspace_root().join("tests/interop/chromium");
     let options = local()
         .fallback(StaticFiles::new(page))
@@ -41,23 +36,13 @@ async fn chromium_negotiates_permessage_deflate() {
         "http://{}/?sizes={sizes}&extensions={extensions}",
         server.local_addr()
     );
-    let screenshot = std::env::temp_dir().join("rfc6455-interop-chromium-deflate.png");
-    let mut command = Command::new("node");
-    command
-        .arg(&script)
-        .arg("--url")
-        .arg(&url)
-        .arg("--timeout-ms")
-        .arg((TIMEOUT.as_millis() - 15_000).to_string())
-        .arg("--screenshot")
-        .arg(&screenshot);
-    let output = peers::run(command, "the Chromium run", TIMEOUT).await;
-    output.assert_passed(
-        "the Chromium run",
-        |l| l.starts_with("PASS chromium"),
-        &format!("screenshot: {}", screenshot.display()),
-    );
-    let stdout = output.stdout;
+    let stdout = run_chromium_page(
+        "the Chromium deflate test",
+        &url,
+        "rfc6455-interop-chromium-deflate.png",
+        TIMEOUT,
+    )
+    .await;
     let mut checks = vec!["extensions".to_owned(), "compressible-json".to_owned()];
     for size in sizes.split(',') {
         checks.push(format!("text-{size}"));

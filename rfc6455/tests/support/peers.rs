@@ -164,6 +164,36 @@ pub(crate) fn chromium_driver(test: &str, script: &str) -> PathBuf {
     script
 }
 
+/// Drive the Chromium interop page at `url` with `tests/interop/chromium_client.mjs` (after
+/// [`chromium_driver`]'s checks; `test` names the test), within `limit`; its screenshot
+/// goes to the temporary folder as `screenshot`. Asserts that the driver passed and
+/// returns what it printed.
+pub(crate) async fn run_chromium_page(
+    test: &str,
+    url: &str,
+    screenshot: &str,
+    limit: Duration,
+) -> String {
+    let script = chromium_driver(test, "tests/interop/chromium_client.mjs");
+    let screenshot = std::env::temp_dir().join(screenshot);
+    let mut command = Command::new("node");
+    command
+        .arg(&script)
+        .arg("--url")
+        .arg(url)
+        .arg("--timeout-ms")
+        .arg((limit.as_millis() - 15_000).to_string())
+        .arg("--screenshot")
+        .arg(&screenshot);
+    let output = run(command, "the Chromium run", limit).await;
+    output.assert_passed(
+        "the Chromium run",
+        |l| l.starts_with("PASS chromium"),
+        &format!("screenshot: {}", screenshot.display()),
+    );
+    output.stdout
+}
+
 /// The path of example `name`, built for this test run.
 ///
 /// `cargo test --all-targets` builds the examples only as test harnesses, so the first
