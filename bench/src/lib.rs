@@ -2,9 +2,9 @@
 //!
 //! * [`server`]: the command line and runtime every echo server uses, so that
 //!   all servers run under the same tokio configuration.
-//! * [`wire`]: the load generator's own minimal WebSocket client side: the
-//!   opening handshake, pre-built masked frames and a streaming parser for the
-//!   echoed frames. It deliberately uses no WebSocket library.
+//!
+//! The load generator itself is the workspace's `loadgen/` crate (`rfc6455-loadgen`,
+//! shared with `rfc6455 bench` and the soak test); `src/bin/loadgen.rs` is its
+//! command line for the harness.
 
 pub mod server;
-pub mod wire;

@@ -5,132 +5,37 @@
 //! warm-up, and on anything left behind (connections, sockets, tasks) once all clients
 //! have gone.
 //!
-//! The clients are the benchmark load generator's own client side (`bench/src/wire.rs`,
-//! included as is: a hand-written RFC 6455 client that checks every echoed byte as it
-//! arrives). Long, so ignored by a plain `cargo test`; CI runs it:
+//! The clients are the load generator's soak clients (`rfc6455_loadgen::soak`: a
+//! hand-written RFC 6455 client that checks every echoed byte as it arrives). Long, so
+//! ignored by a plain `cargo test`; CI runs it:
 //!
 //! ```text
-//! cargo test -p rfc6455 --release --test soak -- --ignored --nocapture
-//! SOAK_SECONDS=600 SOAK_CONNECTIONS=19000 cargo test ... # the long run
+//! cargo test -p rfc6455 --all-features --test soak -- --ignored --nocapture
+//! SOAK_SECONDS=120 SOAK_CONNECTIONS=8000 cargo test ...   # longer, same process
 //! ```
+//!
+//! Server and clients share this process's descriptors (two per connection), so the
+//! long run — 19 000 connections for ten minutes — runs them in two processes:
+//! `scripts/soak.sh` (server: the `autobahn-server` example; clients: `bench`'s `soak`).
 
 mod support;
 
-/// What `wire.rs` expects of the crate that includes it.
-mod server {
-    pub(crate) fn accept_key(key: &[u8]) -> String {
-        rfc6455::proto::handshake::accept_key(key)
-    }
-}
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../bench/src/wire.rs"]
-mod wire;
-
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep};
+use tokio::time::{Instant, sleep};
 
+use rfc6455_loadgen::{Target, soak};
 use support::fds::open_tcp_sockets;
 use support::memory::resident_bytes;
 use support::server::{echo, local, no_connection_left};
 use support::within;
-use wire::{EchoParser, Expected, OP_BINARY, OP_PONG, OP_TEXT, Progress};
-
-/// An echo later than this is a lost message.
-const ECHO_WITHIN: Duration = Duration::from_secs(10);
-
-/// Payload sizes, one per connection in turn.
-const SIZES: [usize; 5] = [16, 125, 1024, 4 * 1024, 16 * 1024];
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .map_or(default, |v| v.parse().expect(name))
-}
-
-/// What one client saw.
-#[derive(Debug, Default)]
-struct Report {
-    sent: usize,
-    echoed: usize,
-    reconnects: usize,
-    latencies: Vec<Duration>,
-}
-
-/// One client until `end`: a message a second, each echo checked whole before the next.
-async fn client(port: u16, id: usize, end: Instant) -> io::Result<Report> {
-    let text = id.is_multiple_of(2);
-    let expected = Expected::new(
-        if text { OP_TEXT } else { OP_BINARY },
-        wire::payload(SIZES[id % SIZES.len()], text),
-    );
-    let frame = expected.frame();
-    let abrupt = id.is_multiple_of(10);
-    let mut report = Report::default();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let mut tcp = TcpStream::connect(("127.0.0.1", port)).await?;
-        tcp.set_nodelay(true)?;
-        let leftover = wire::client_handshake(&mut tcp, &wire::upgrade_request(port)).await?;
-        let mut parser = EchoParser::new(&expected);
-        parser.feed(&leftover, &mut Progress::default())?;
-        let phase = Duration::from_millis((id % 1000) as u64);
-        let mut tick = interval_at(Instant::now() + phase, Duration::from_secs(1));
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut rounds = 0;
-        loop {
-            tick.tick().await;
-            if Instant::now() >= end {
-                // A clean close: ours, then the server's answer.
-                tcp.write_all(&wire::close_frame()).await?;
-                while !parser.closed() {
-                    let n = tcp.read(&mut buf).await?;
-                    if n == 0 {
-                        return Err(io::Error::other("EOF before the server's close"));
-                    }
-                    parser.feed(&buf[..n], &mut Progress::default())?;
-                }
-                return Ok(report);
-            }
-            if abrupt && rounds == 5 {
-                // Gone without a close: a reset.
-                #[allow(deprecated)]
-                tcp.set_linger(Some(Duration::ZERO))?;
-                drop(tcp);
-                report.reconnects += 1;
-                break;
-            }
-            let sent_at = Instant::now();
-            tcp.write_all(&frame).await?;
-            report.sent += 1;
-            let mut got = 0;
-            while got == 0 {
-                let n = match tokio::time::timeout(ECHO_WITHIN, tcp.read(&mut buf)).await {
-                    Ok(read) => read?,
-                    Err(_) => return Err(io::Error::other(format!("client {id}: echo lost"))),
-                };
-                if n == 0 {
-                    return Err(io::Error::other(format!("client {id}: EOF, echo missing")));
-                }
-                let mut progress = Progress::default();
-                parser.feed(&buf[..n], &mut progress)?;
-                for ping in progress.pings {
-                    tcp.write_all(&wire::masked_frame(OP_PONG, &ping)).await?;
-                }
-                got += progress.messages;
-            }
-            assert_eq!(got, 1, "client {id}: an echo nobody asked for");
-            report.echoed += got;
-            report.latencies.push(sent_at.elapsed());
-            rounds += 1;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,7 +65,7 @@ async fn soak_holds_connections_with_echo_traffic_and_leaves_nothing_behind() {
         clients.push(tokio::spawn(async move {
             // Spread the connecting over the first second.
             sleep(Duration::from_micros((id * 1_000_000 / connections) as u64)).await;
-            let report = client(port, id, end).await;
+            let report = soak::client(&Target::loopback(port), id, end).await;
             if report.is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
             }

@@ -6,7 +6,8 @@
 
 use std::io;
 
-use rfc6455_bench::{server, wire};
+use rfc6455_bench::server;
+use rfc6455_loadgen::wire;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 

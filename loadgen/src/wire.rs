@@ -31,11 +31,18 @@ pub const OP_PING: u8 = 0x9;
 /// Opcode of a pong frame.
 pub const OP_PONG: u8 = 0xA;
 
-/// The opening handshake request for a server on 127.0.0.1:`port`.
+/// The opening handshake request for a server on 127.0.0.1:`port`, path `/`.
 pub fn upgrade_request(port: u16) -> Vec<u8> {
+    upgrade_request_to(&format!("127.0.0.1:{port}"), "/")
+}
+
+/// The opening handshake request for `path` (with its query) on the server named
+/// `host` (the `Host` header's value: a name or address and, unless it is the
+/// scheme's default, `:port`).
+pub fn upgrade_request_to(host: &str, path: &str) -> Vec<u8> {
     format!(
-        "GET / HTTP/1.1\r\n\
-         Host: 127.0.0.1:{port}\r\n\
+        "GET {path} HTTP/1.1\r\n\
+         Host: {host}\r\n\
          Upgrade: websocket\r\n\
          Connection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\n\
@@ -45,9 +52,19 @@ pub fn upgrade_request(port: u16) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The `Sec-WebSocket-Accept` value of [`KEY`] (RFC 6455 §4.2.2).
+fn accept_key(key: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    h.update(key);
+    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
 fn expected_accept() -> &'static str {
     static ACCEPT: OnceLock<String> = OnceLock::new();
-    ACCEPT.get_or_init(|| crate::server::accept_key(KEY.as_bytes()))
+    ACCEPT.get_or_init(|| accept_key(KEY.as_bytes()))
 }
 
 fn bad(msg: impl Into<String>) -> io::Error {
