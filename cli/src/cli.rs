@@ -50,6 +50,10 @@ pub(crate) enum Command {
     /// Serve WebSockets: echo (the default), a broadcast room, or a program per connection.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Load an echo server: many connections, messages of a size, some in flight each;
+    /// throughput, latency percentiles and a histogram.
+    #[command(after_help = crate::bench::EXIT_CODES)]
+    Bench(BenchArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  rfc6455 completions bash > ~/.local/share/bash-completion/completions/rfc6455"
@@ -213,6 +217,43 @@ pub(crate) struct ServeArgs {
     /// Log nothing but errors.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+}
+
+/// `rfc6455 bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// The echo server: `ws://host[:port]/path`.
+    pub(crate) url: String,
+    /// Connections (workers with --churn).
+    #[arg(short, long, default_value_t = 100)]
+    pub(crate) connections: usize,
+    /// Payload bytes per message; `k` and `m` suffixes for KiB and MiB.
+    #[arg(short, long, default_value = "20", value_parser = rfc6455_loadgen::parse_size)]
+    pub(crate) size: usize,
+    /// Messages in flight per connection.
+    #[arg(short = 'k', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) inflight: u64,
+    /// Seconds measured, after the warm-up.
+    #[arg(short, long, default_value_t = 5.0)]
+    pub(crate) duration: f64,
+    /// Seconds of warm-up, not measured.
+    #[arg(short, long, default_value_t = 1.0)]
+    pub(crate) warmup: f64,
+    /// Send this many messages per connection, all measured, instead of a duration.
+    #[arg(short = 'n', long, value_name = "N", conflicts_with_all = ["duration", "churn"])]
+    pub(crate) count: Option<u64>,
+    /// Binary messages (pseudo-random bytes) instead of text (ASCII).
+    #[arg(long)]
+    pub(crate) binary: bool,
+    /// Connection churn: each worker connects, upgrades and closes, again and again.
+    #[arg(long)]
+    pub(crate) churn: bool,
+    /// The server's process id (same machine): report its CPU use.
+    #[arg(long, value_name = "PID")]
+    pub(crate) server_pid: Option<u32>,
+    /// One JSON object at the end instead of the summary (and no progress line).
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `rfc6455`, the command-line WebSocket tool: `connect` (a client, interactive on a
 //! terminal, a pipe otherwise), `serve` (echo, broadcast, exec bridge, static files),
-//! `completions` and `man`. Run `rfc6455 --help`.
+//! `bench` (a load generator), `completions` and `man`. Run `rfc6455 --help`.
 
+mod bench;
 mod cli;
 mod connect;
 mod exit;
@@ -21,6 +22,7 @@ fn main() {
     let code = match cli.command {
         Command::Connect(args) => run(connect::run(args)).code(),
         Command::Serve(args) => run(serve::run(args)),
+        Command::Bench(args) => bench::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -45,7 +47,9 @@ fn man(subcommand: Option<&str>) -> i32 {
         Some(name) => match (tool.find_subcommand(name), page_name(name)) {
             (Some(command), Some(page)) => command.clone().name(page),
             _ => {
-                eprintln!("error: no subcommand {name:?} (connect, serve, completions, man)");
+                eprintln!(
+                    "error: no subcommand {name:?} (connect, serve, bench, completions, man)"
+                );
                 return 2;
             }
         },
@@ -64,6 +68,7 @@ fn page_name(subcommand: &str) -> Option<&'static str> {
     Some(match subcommand {
         "connect" => "rfc6455-connect",
         "serve" => "rfc6455-serve",
+        "bench" => "rfc6455-bench",
         "completions" => "rfc6455-completions",
         "man" => "rfc6455-man",
         _ => return None,

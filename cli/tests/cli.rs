@@ -537,6 +537,139 @@ async fn hybi00_clients_are_served_with_the_flag_only() {
     assert!(refused.is_err(), "a hybi-00 client served without --hybi00");
 }
 
+// ------------------------------------------------------------------ bench
+
+/// `rfc6455 bench ARGS…` run to its end (stdin and stdout are pipes, not a terminal).
+async fn bench(args: &[&str]) -> Output {
+    let output = tokio::time::timeout(
+        LIMIT,
+        Command::new(BIN)
+            .arg("bench")
+            .args(args)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("rfc6455 bench finishes")
+    .expect("rfc6455 bench runs");
+    Output {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The `--json` report of a bench run that exited 0.
+fn bench_report(output: &Output) -> serde_json::Value {
+    assert_code(output, 0);
+    serde_json::from_str(output.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", output.stdout))
+}
+
+#[tokio::test]
+async fn bench_counts_every_echo_against_serve_and_a_python_server() {
+    let ours = serve(&["-q"]).await;
+    let python = Peer::python_echo_server(LIMIT).await;
+    for (server, kind, extra) in [
+        (&ours, "text", None),
+        (&ours, "binary", Some("--binary")),
+        (&python, "text", None),
+    ] {
+        let mut args = vec!["--json", "-c", "20", "-n", "50", "-s", "1k", "-k", "4"];
+        args.extend(extra);
+        let target = url(server);
+        args.push(&target);
+        let report = bench_report(&bench(&args).await);
+        assert_eq!(report["messages"], 1000, "{}: {report}", server.name);
+        assert_eq!(report["kind"], kind);
+        assert_eq!(report["errors"], 0);
+        assert_eq!(report["ok"], true);
+        let histogram: u64 = report["histogram_us"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(histogram, 1000, "every latency is in the histogram");
+    }
+}
+
+#[tokio::test]
+async fn bench_for_a_duration_prints_a_summary_and_no_progress_line_in_a_pipe() {
+    let server = serve(&["-q"]).await;
+    let output = bench(&["-c", "4", "-d", "0.5", "-w", "0.1", &url(&server)]).await;
+    assert_code(&output, 0);
+    assert!(
+        output.stdout.contains("4 connections, 20 B text messages"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("latency histogram:"),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("errors     0"), "{}", output.stdout);
+    assert!(
+        !output.stderr.contains('\r'),
+        "a progress line in a pipe: {:?}",
+        output.stderr
+    );
+    let churn = bench(&[
+        "--churn",
+        "-c",
+        "2",
+        "-d",
+        "0.3",
+        "-w",
+        "0.1",
+        "--json",
+        &url(&server),
+    ])
+    .await;
+    let report = bench_report(&churn);
+    assert_eq!(report["mode"], "churn");
+    assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+}
+
+#[tokio::test]
+async fn bench_exits_1_on_a_wrong_echo_3_on_a_refusal_and_5_without_a_server() {
+    // A server whose "echo" has every `a` upper-cased: every echo is wrong.
+    let shouting = serve(&["-q", "--exec", "sed -u s/a/A/g"]).await;
+    let output = bench(&["--json", "-c", "2", "-n", "3", &url(&shouting)]).await;
+    assert_code(&output, 1);
+    let report: serde_json::Value = serde_json::from_str(output.stdout.trim()).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["errors"], 2, "{report}");
+
+    // A server that refuses every upgrade.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let refusing = tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut tcp, &mut head).await;
+            let _ = tcp
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let output = bench(&["-c", "1", "-n", "1", &format!("ws://127.0.0.1:{port}/")]).await;
+    assert_code(&output, 3);
+    assert!(output.stderr.contains("404"), "{}", output.stderr);
+    refusing.abort();
+
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    assert_code(
+        &bench(&["-c", "1", "-n", "1", &format!("ws://127.0.0.1:{port}/")]).await,
+        5,
+    );
+    assert_code(&bench(&["wss://127.0.0.1:1/"]).await, 2);
+}
+
 // ------------------------------------------------------------------ interop
 
 #[tokio::test]

@@ -32,6 +32,20 @@ fn closed_err(parser: &EchoParser<'_>) -> io::Error {
     })
 }
 
+/// An echo later than this fails the connection (a server that never answers must not
+/// hang the run).
+const ECHO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads what the server sends next, waiting at most [`ECHO_TIMEOUT`].
+async fn read_echo(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    tokio::time::timeout(ECHO_TIMEOUT, stream.read(buf))
+        .await
+        .map_err(|_| timeout_err("waiting for an echo (30 s)"))?
+}
+
 /// Connects to the target and performs the opening handshake with `request`.
 pub(crate) async fn connect(target: &Target, request: &[u8]) -> io::Result<(TcpStream, Vec<u8>)> {
     let mut stream = TcpStream::connect(target.addr).await?;
@@ -122,7 +136,7 @@ pub(crate) async fn conn_alternating(
         sent.extend(std::iter::repeat_n(t0, inflight));
     }
     while !sent.is_empty() {
-        let n = stream.read(&mut buf).await?;
+        let n = read_echo(&mut stream, &mut buf).await?;
         if n == 0 {
             return Err(protocol_err("server closed the connection"));
         }
@@ -225,9 +239,16 @@ pub(crate) async fn conn_pipelined(
                 }
                 let now = Instant::now();
                 if now >= stop || total >= max_msgs {
+                    // Close only once every echo is in: a server may answer a close at
+                    // once, before echoing what it read ahead of it.
+                    let outstanding = inflight - n;
+                    let _ = sem.acquire_many(outstanding as u32).await;
                     break;
                 }
-                let n = n.min((max_msgs - total) as usize);
+                let sendable = n.min((max_msgs - total) as usize);
+                // Permits not used now come back for the next round.
+                sem.add_permits(n - sendable);
+                let n = sendable;
                 total += n as u64;
                 sent.borrow_mut().extend(std::iter::repeat_n(now, n));
                 if inflight > 1 {
@@ -246,7 +267,7 @@ pub(crate) async fn conn_pipelined(
                     return Err(protocol_err("unexpected frames before the first message"));
                 }
                 loop {
-                    let n = rd.read(&mut buf).await?;
+                    let n = read_echo(&mut rd, &mut buf).await?;
                     if n == 0 {
                         return Err(protocol_err("server closed the connection"));
                     }

@@ -164,9 +164,35 @@ async fn run_echo(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
         settings.connect_concurrency,
     )
     .await?;
-    let window = window(settings);
-    let cpu = tokio::task::spawn_local(sample_cpu(window, settings.server_pid));
-    let alternating = inflight * frame.len() <= SMALL_INFLIGHT_BYTES;
+    let begin = Instant::now();
+    let (window, until) = match settings.messages {
+        // A count: everything from now on is measured, until the last echo.
+        Some(msgs) => {
+            let far = begin + Duration::from_secs(365 * 24 * 3600);
+            let window = Window {
+                start: begin,
+                end: far,
+            };
+            (window, Until { time: far, msgs })
+        }
+        None => {
+            let window = window(settings);
+            let until = Until {
+                time: window.end,
+                msgs: u64::MAX,
+            };
+            (window, until)
+        }
+    };
+    let snap = CpuSnap::take(settings.server_pid);
+    let cpu = match settings.messages {
+        Some(_) => None,
+        None => Some(tokio::task::spawn_local(sample_cpu(
+            window,
+            settings.server_pid,
+        ))),
+    };
+    let alternating = settings.messages.is_none() && inflight * frame.len() <= SMALL_INFLIGHT_BYTES;
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|(stream, leftover)| {
@@ -190,10 +216,6 @@ async fn run_echo(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
                         )
                         .await
                     } else {
-                        let until = Until {
-                            time: window.end,
-                            msgs: u64::MAX,
-                        };
                         conn_pipelined(
                             stream, leftover, &expected, &frame, inflight, window, until, &live,
                         )
@@ -216,10 +238,22 @@ async fn run_echo(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
     for t in tasks {
         stats.merge(t.await.map_err(io::Error::other)?);
     }
-    let cpu = cpu.await.map_err(io::Error::other)?;
+    let (cpu, secs) = match cpu {
+        Some(cpu) => (cpu.await.map_err(io::Error::other)?, window.secs()),
+        None => (
+            snap.until(&CpuSnap::take(settings.server_pid)),
+            begin.elapsed().as_secs_f64(),
+        ),
+    };
+    if let Some(msgs) = settings.messages {
+        let wanted = msgs * settings.connections as u64;
+        if stats.errors == 0 && stats.done != wanted {
+            stats.error(format!("{} echoes, expected {wanted}", stats.done));
+        }
+    }
     Ok(Report {
         cpu,
-        ..report(settings, inflight, stats, window.secs())
+        ..report(settings, inflight, stats, secs)
     })
 }
 

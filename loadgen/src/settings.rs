@@ -139,6 +139,10 @@ pub struct Settings {
     pub warmup: Duration,
     /// Measured messages in [`Mode::Large`]. Default 3.
     pub count: usize,
+    /// In [`Mode::Echo`] and [`Mode::Pipelined`]: each connection sends this many
+    /// messages and closes, all of them measured (no warm-up, no `duration`). Default
+    /// none: send for `duration`.
+    pub messages: Option<u64>,
     /// The message type. Default [`Kind::Auto`].
     pub kind: Kind,
     /// The server's process id, to report its CPU use over the measured window (same
@@ -165,6 +169,7 @@ impl Settings {
             duration: Duration::from_secs(3),
             warmup: Duration::from_secs(1),
             count: 3,
+            messages: None,
             kind: Kind::Auto,
             server_pid: None,
             connect_concurrency: 128,

@@ -102,7 +102,15 @@ pub async fn client(target: &Target, id: usize, end: Instant) -> io::Result<Clie
                     Err(_) => return Err(io::Error::other(format!("client {id}: echo lost"))),
                 };
                 if n == 0 {
-                    return Err(io::Error::other(format!("client {id}: EOF, echo missing")));
+                    return Err(io::Error::other(match parser.close_code() {
+                        Some(code) => {
+                            format!("client {id}: the server closed (code {code}), echo missing")
+                        }
+                        None if parser.closed() => {
+                            format!("client {id}: the server closed, echo missing")
+                        }
+                        None => format!("client {id}: EOF without a close, echo missing"),
+                    }));
                 }
                 let mut progress = Progress::default();
                 parser.feed(&buf[..n], &mut progress)?;
