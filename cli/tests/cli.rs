@@ -537,6 +537,79 @@ async fn hybi00_clients_are_served_with_the_flag_only() {
     assert!(refused.is_err(), "a hybi-00 client served without --hybi00");
 }
 
+#[tokio::test]
+async fn headers_origin_and_the_environments_proxy_reach_the_server() {
+    // Our server in this process: its hook sends the request's headers to the test.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let server = rfc6455::serve_with_hook(
+        support::server::local(),
+        move |handshake: &mut rfc6455::Handshake<'_>| {
+            let headers = handshake.request().headers();
+            let value = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let _ = seen_tx.send((value("x-token"), value("origin")));
+            Ok(())
+        },
+        |ws, ()| support::server::echo(ws),
+    )
+    .await
+    .unwrap();
+    let proxy = support::proxy::TestProxy::start(None, false).await;
+    let port = server.local_addr().port();
+    let output = Command::new(BIN)
+        .args([
+            "connect",
+            "-H",
+            "X-Token: t0k3n",
+            "--origin",
+            "https://app.example",
+            "--linger",
+            "3",
+            &format!("ws://127.0.0.1:{port}/"),
+        ])
+        .env("HTTP_PROXY", proxy.url())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("ALL_PROXY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("rfc6455 starts");
+    let output = {
+        let mut child = output;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(b"through\n").await.unwrap();
+        drop(input);
+        let out = tokio::time::timeout(LIMIT, child.wait_with_output())
+            .await
+            .expect("rfc6455 connect finishes")
+            .unwrap();
+        Output {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    assert_code(&output, 0);
+    assert_eq!(output.stdout, "through\n");
+    assert_eq!(
+        seen.recv().await.unwrap(),
+        (
+            Some("t0k3n".to_owned()),
+            Some("https://app.example".to_owned())
+        )
+    );
+    let connects = proxy.connects();
+    assert_eq!(connects.len(), 1, "through the proxy: {connects:?}");
+    assert_eq!(connects[0].target, format!("127.0.0.1:{port}"));
+}
+
 // ------------------------------------------------------------------ bench
 
 /// `rfc6455 bench ARGS…` run to its end (stdin and stdout are pipes, not a terminal).

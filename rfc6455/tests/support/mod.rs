@@ -14,7 +14,8 @@
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
 //! * [`memory`]: this process's resident memory, for the tests that bound it;
-//! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind.
+//! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind;
+//! * [`proxy`]: an HTTP `CONNECT` proxy in the test, for the clients' proxy support.
 //!
 //! The raw peer and the HTTP helpers encode and decode by hand, independently of the
 //! library, so they are an oracle for it rather than a mirror of it.
@@ -29,6 +30,7 @@ pub(crate) mod http;
 pub(crate) mod interop;
 pub(crate) mod memory;
 pub(crate) mod peers;
+pub(crate) mod proxy;
 pub(crate) mod raw;
 pub(crate) mod server;
 #[cfg(feature = "tls")]
