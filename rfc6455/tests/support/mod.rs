@@ -13,7 +13,8 @@
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
-//! * [`memory`]: this process's resident memory, for the tests that bound it;
+//! * [`memory`]: this process's resident memory, for the tests that bound it; [`heap`]: a
+//!   counting global allocator, for the tests that say where the bytes go;
 //! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind.
 //!
 //! The raw peer and the HTTP helpers encode and decode by hand, independently of the
@@ -25,6 +26,7 @@
 
 pub(crate) mod data;
 pub(crate) mod fds;
+pub(crate) mod heap;
 pub(crate) mod http;
 pub(crate) mod interop;
 pub(crate) mod memory;
