@@ -23,6 +23,7 @@ use rfc6455_proto::extension::deflate::DeflateConfig;
 /// | [`send_timeout`](Self::send_timeout) | 30 s (connection dropped) |
 /// | [`stream_fragment_size`](Self::stream_fragment_size) | 64 KiB |
 /// | [`compression`](Self::compression) | off (`None`); turn on with `Some(DeflateConfig::default())` |
+/// | [`keep_headers`](Self::keep_headers) | `true`: the handshake's headers stay readable for the connection's life |
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,6 +57,11 @@ pub struct Config {
     pub stream_fragment_size: usize,
     /// permessage-deflate (RFC 7692): `None` neither offers nor accepts it.
     pub compression: Option<DeflateConfig>,
+    /// Keep the handshake's request and response headers for
+    /// [`HandshakeInfo::headers`](crate::HandshakeInfo::headers) and
+    /// [`response_headers`](crate::HandshakeInfo::response_headers); `false` keeps only the
+    /// request line (method, path and query).
+    pub keep_headers: bool,
 }
 
 impl Default for Config {
@@ -70,6 +76,7 @@ impl Default for Config {
             send_timeout: Some(Duration::from_secs(30)),
             stream_fragment_size: 64 * 1024,
             compression: None,
+            keep_headers: true,
         }
     }
 }
@@ -198,6 +205,27 @@ impl Config {
     /// ```
     pub fn compression(mut self, settings: Option<DeflateConfig>) -> Self {
         self.compression = settings;
+        self
+    }
+
+    /// Keep the handshake's headers for the life of the connection (default `true`), so
+    /// that a handler can read a cookie, a token or the `Origin` through
+    /// [`WebSocket::handshake`](crate::WebSocket::handshake). With `false` a connection
+    /// keeps only the request line, and
+    /// [`HandshakeInfo::headers`](crate::HandshakeInfo::headers) and
+    /// [`response_headers`](crate::HandshakeInfo::response_headers) are empty: a browser's
+    /// request head is about 500 bytes, which is a fifth of what an idle server connection
+    /// costs. A server hook ([`serve_with_hook`](crate::serve_with_hook)) still sees every
+    /// header while the handshake runs, and can hand what it needs to the handler.
+    ///
+    /// ```
+    /// use rfc6455::Config;
+    /// let lean = Config::default().keep_headers(false);
+    /// assert!(!lean.keep_headers);
+    /// assert!(Config::default().keep_headers);
+    /// ```
+    pub fn keep_headers(mut self, keep: bool) -> Self {
+        self.keep_headers = keep;
         self
     }
 }

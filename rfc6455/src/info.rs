@@ -144,6 +144,18 @@ impl HandshakeInfo {
         self.parsed = OnceLock::new();
     }
 
+    /// Forget the request and response headers, keeping the request line
+    /// ([`Config::keep_headers`](crate::Config::keep_headers) off).
+    pub(crate) fn forget_headers(&mut self) {
+        let (line, _) = self.request_line_bytes();
+        let mut kept = Vec::with_capacity(line.len() + 1);
+        kept.extend_from_slice(line);
+        kept.push(b'\n');
+        self.response_at = kept.len();
+        self.heads = kept.into_boxed_slice();
+        self.parsed = OnceLock::new();
+    }
+
     /// The request line, and the header lines after it.
     fn request_line_bytes(&self) -> (&[u8], &[u8]) {
         let request = &self.heads[..self.response_at];
@@ -234,7 +246,8 @@ impl HandshakeInfo {
         self.uri().query()
     }
 
-    /// The request headers.
+    /// The request headers (empty with [`Config::keep_headers`](crate::Config::keep_headers)
+    /// off).
     ///
     /// ```
     /// # fn f(ws: &rfc6455::WebSocket) {
@@ -247,7 +260,8 @@ impl HandshakeInfo {
     }
 
     /// The response headers (on a client: what the server answered; on a server: what was
-    /// sent, including those a handshake hook added).
+    /// sent, including those a handshake hook added). Empty with
+    /// [`Config::keep_headers`](crate::Config::keep_headers) off.
     ///
     /// ```
     /// # fn f(ws: &rfc6455::WebSocket) {
@@ -259,7 +273,9 @@ impl HandshakeInfo {
         &self.parsed().response_headers
     }
 
-    /// The `Host` header split into host and port (the port is `None` if not given).
+    /// The `Host` header split into host and port (the port is `None` if not given;
+    /// `None` when there was no `Host`, or with
+    /// [`Config::keep_headers`](crate::Config::keep_headers) off).
     /// IPv6 literals keep their brackets off: `[::1]:80` gives `("::1", Some(80))`.
     ///
     /// ```
@@ -388,6 +404,25 @@ mod tests {
             debug.contains("x-two") && !debug.contains("superchat"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn forgotten_headers_leave_the_request_line() {
+        let req = http::Request::get("/chat?room=1")
+            .header("host", "example.com:8081")
+            .header("cookie", "a=b")
+            .body(())
+            .unwrap();
+        let mut info = HandshakeInfo::from_request(&req);
+        let mut response = http::HeaderMap::new();
+        response.insert("upgrade", "websocket".parse().unwrap());
+        info.set_response_headers(&response);
+        info.forget_headers();
+        assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
+        assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
+        assert!(info.headers().is_empty() && info.response_headers().is_empty());
+        assert_eq!(info.host_and_port(), None);
+        assert_eq!(info.heads.len(), "GET /chat?room=1 HTTP/1.1\n".len());
     }
 
     #[test]

@@ -149,7 +149,7 @@
 //! checked before anything is buffered: see [`Limits`] and [`Config`] for every default.
 
 pub use rfc6455_proto as proto;
-pub use rfc6455_proto::extension::deflate::{DeflateConfig, DeflateParams};
+pub use rfc6455_proto::extension::deflate::{DeflateConfig, DeflateMode, DeflateParams};
 pub use rfc6455_proto::hybi00::FramingMode;
 pub use rfc6455_proto::{
     CloseCode, CloseFrame, DataKind, HandshakeError, Limits, Message, ProtocolError, Role,

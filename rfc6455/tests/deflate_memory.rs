@@ -2,11 +2,14 @@
 //! connections (our client and our server, both in this process) each exchange one 1 KiB
 //! JSON message and then sit idle; the growth of resident memory divided by 100 is the
 //! cost of one connection *pair* (a server end plus a client end). Printed as a table;
-//! the test checks only the order (off < window 12 < window 15). Alone in its binary.
+//! the test checks the order (off < window 12 < window 15) and that the shared mode costs
+//! at most 1 KiB per end (2 KiB per pair) more than no compression. Alone in its binary.
 
 mod support;
 
-use rfc6455::{ClientOptions, Config, DeflateConfig, Message, WebSocket, connect_with};
+use rfc6455::{
+    ClientOptions, Config, DeflateConfig, DeflateMode, Message, WebSocket, connect_with,
+};
 
 use support::memory::resident_bytes;
 use support::server::{echo_server, local, url};
@@ -51,6 +54,7 @@ async fn cost(mode: Option<DeflateConfig>) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connection_memory_per_mode() {
     let off = cost(None).await;
+    let shared = cost(Some(DeflateConfig::default().mode(DeflateMode::Shared))).await;
     let w15 = cost(Some(DeflateConfig::default())).await;
     let w12 = cost(Some(
         DeflateConfig::default()
@@ -68,6 +72,10 @@ async fn idle_connection_memory_per_mode() {
     println!("|---|---|");
     println!("| off | {} KiB |", off / 1024);
     println!(
+        "| shared (no context takeover, pooled) | {} KiB |",
+        shared / 1024
+    );
+    println!(
         "| dedicated, window bits 15, context takeover | {} KiB |",
         w15 / 1024
     );
@@ -80,4 +88,8 @@ async fn idle_connection_memory_per_mode() {
         nct / 1024
     );
     assert!(off < w12 && w12 <= w15, "off {off}, w12 {w12}, w15 {w15}");
+    assert!(
+        shared <= off + 2048,
+        "shared {shared} B per pair against {off} B uncompressed"
+    );
 }

@@ -169,6 +169,12 @@ impl Connection {
         self.deflate.as_ref().map(|(params, _)| params)
     }
 
+    /// Whether the deflate transform holds a compressor and an inflater right now.
+    #[cfg(test)]
+    pub(crate) fn deflate_holds(&self) -> Option<(bool, bool)> {
+        self.deflate.as_ref().map(|(_, codec)| codec.holds_state())
+    }
+
     /// The protocol this connection speaks.
     pub fn variant(&self) -> Variant {
         if self.hybi00.is_some() {

@@ -5,7 +5,7 @@
 use bytes::BytesMut;
 
 use super::pair::{Got, Pair};
-use crate::extension::deflate::{DeflateConfig, DeflateParams};
+use crate::extension::deflate::{DeflateConfig, DeflateMode, DeflateParams, pool};
 use crate::extension::parse_header_value;
 use crate::{
     CloseCode, Connection, DataKind, Event, Limits, Message, OpCode, ProtocolError, Utf8Bytes,
@@ -326,4 +326,144 @@ fn large_messages_inflate_whole_with_partial_reads() {
         got.extend(pair.server.drain().unwrap());
     }
     assert_eq!(got, [Got::Message(Message::binary(body))]);
+}
+
+/// The shared mode: both ends ask for no context takeover both ways, and a connection
+/// holds a compressor or an inflater only while a message goes through it.
+fn shared() -> DeflateConfig {
+    DeflateConfig::default().mode(DeflateMode::Shared)
+}
+
+#[test]
+fn s7_1_1_shared_mode_negotiates_no_context_takeover_both_ways() {
+    assert_eq!(
+        shared().offer().to_string(),
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits",
+    );
+    // A server in the shared mode answers both even to a plain offer (§7.1.1.2 lets it
+    // ask the client not to take over).
+    let plain = parse_header_value("permessage-deflate").unwrap();
+    let agreed = shared().accept(&plain).unwrap();
+    assert_eq!(
+        agreed.answer().to_string(),
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+    );
+    // A dedicated client accepts that answer and resets per message.
+    let client = DeflateConfig::default()
+        .check_answer(&[agreed.answer()])
+        .unwrap()
+        .unwrap();
+    assert!(client.client_no_context_takeover && client.server_no_context_takeover);
+}
+
+#[test]
+fn shared_mode_holds_nothing_between_messages() {
+    let mut pair = Pair::deflate(Limits::default(), &shared(), &shared());
+    assert_eq!(pair.server.conn.deflate_holds(), Some((false, false)));
+    for n in 0..20 {
+        let body = json(n).repeat(10);
+        pair.client.conn.send_text(&body).unwrap();
+        pair.server.conn.send_binary(body.as_bytes()).unwrap();
+        assert_eq!(pair.client.conn.deflate_holds(), Some((false, false)));
+        assert_eq!(pair.server.conn.deflate_holds(), Some((false, false)));
+        let wire = pair.client.conn.pending_output().len();
+        assert!(wire < body.len() / 2, "{wire} of {}", body.len());
+        pair.client_to_server();
+        pair.server_to_client();
+        assert_eq!(
+            pair.server.drain().unwrap(),
+            [Got::Message(Message::text(body.clone()))]
+        );
+        assert_eq!(
+            pair.client.drain().unwrap(),
+            [Got::Message(Message::binary(body.into_bytes()))]
+        );
+        assert_eq!(pair.server.conn.deflate_holds(), Some((false, false)));
+        assert_eq!(pair.client.conn.deflate_holds(), Some((false, false)));
+    }
+    let (compressors, inflaters) = pool::spares();
+    assert!(compressors <= pool::SPARES && inflaters <= pool::SPARES);
+    assert!(compressors >= 1 && inflaters >= 1, "spares are reused");
+}
+
+#[test]
+fn shared_mode_holds_state_only_while_a_fragmented_message_passes() {
+    let mut pair = Pair::deflate(Limits::default(), &shared(), &shared());
+    let body = json(3).repeat(40);
+    let parts: Vec<&[u8]> = body.as_bytes().chunks(300).collect();
+    pair.client
+        .conn
+        .send_fragment(DataKind::Text, parts[0], false)
+        .unwrap();
+    assert_eq!(pair.client.conn.deflate_holds(), Some((true, false)));
+    pair.client_to_server();
+    assert_eq!(pair.server.drain().unwrap(), []);
+    assert_eq!(pair.server.conn.deflate_holds(), Some((false, true)));
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        pair.client
+            .conn
+            .send_continuation(part, i + 1 == parts.len())
+            .unwrap();
+    }
+    assert_eq!(pair.client.conn.deflate_holds(), Some((false, false)));
+    pair.client_to_server();
+    assert_eq!(
+        pair.server.drain().unwrap(),
+        [Got::Message(Message::text(body))]
+    );
+    assert_eq!(pair.server.conn.deflate_holds(), Some((false, false)));
+}
+
+#[test]
+fn shared_mode_against_a_dedicated_peer_round_trips_both_ways() {
+    // A dedicated client with context takeover meets a shared server: the server's answer
+    // makes the client reset per message, so its stream inflates with pooled inflaters.
+    for (server, client) in [
+        (shared(), DeflateConfig::default()),
+        (DeflateConfig::default(), shared()),
+    ] {
+        let mut pair = Pair::deflate(Limits::default(), &server, &client);
+        for n in 0..5 {
+            let body = json(n).repeat(20);
+            pair.client.conn.send_text(&body).unwrap();
+            pair.server.conn.send_text(&body).unwrap();
+            pair.client_to_server();
+            pair.server_to_client();
+            let want = [Got::Message(Message::text(body))];
+            assert_eq!(pair.server.drain().unwrap(), want);
+            assert_eq!(pair.client.drain().unwrap(), want);
+        }
+    }
+}
+
+#[test]
+fn shared_mode_keeps_a_dedicated_inflater_when_the_peer_takes_over() {
+    // A server that (wrongly) leaves out server_no_context_takeover: the shared client
+    // keeps its inflater, so the server's context-takeover stream still inflates.
+    let client_config = shared();
+    let params = client_config
+        .check_answer(
+            &parse_header_value("permessage-deflate; client_no_context_takeover").unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(!params.server_no_context_takeover);
+    let server_config = DeflateConfig::default();
+    let agreed = server_config
+        .accept(&parse_header_value("permessage-deflate; client_no_context_takeover").unwrap())
+        .unwrap();
+    let mut pair = Pair::new();
+    pair.client.conn =
+        Connection::client(Limits::default(), [1; 32]).with_deflate(params, &client_config);
+    pair.server.conn = Connection::server(Limits::default()).with_deflate(agreed, &server_config);
+    for n in 0..5 {
+        let body = json(n).repeat(20);
+        pair.server.conn.send_text(&body).unwrap();
+        pair.server_to_client();
+        assert_eq!(
+            pair.client.drain().unwrap(),
+            [Got::Message(Message::text(body))]
+        );
+        assert_eq!(pair.client.conn.deflate_holds(), Some((false, true)));
+    }
 }

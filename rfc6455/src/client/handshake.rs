@@ -94,6 +94,9 @@ where
     info.url = Some(target.url.to_string());
     info.secure = target.secure;
     info.deflate = answered.deflate;
+    if !options.config.keep_headers {
+        info.forget_headers();
+    }
     let config = Arc::new(options.config);
     let ws = WebSocket::from_core(io, answered.core, config, answered.leftover, info);
     Ok((ws, answered.response))

@@ -243,6 +243,9 @@ pub(crate) fn negotiate<St>(
     };
     let mut info = complete(req, &mut response, &headers, subprotocol, conn);
     info.deflate = deflate;
+    if !settings.config.keep_headers {
+        info.forget_headers();
+    }
     let accepted = Accepted {
         state,
         info,

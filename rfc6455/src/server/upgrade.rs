@@ -80,6 +80,9 @@ pub fn upgrade<B>(
         &ConnInfo::default(),
     );
     info.deflate = deflate;
+    if !config.keep_headers {
+        info.forget_headers();
+    }
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
     Ok((

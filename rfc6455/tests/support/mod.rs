@@ -13,7 +13,8 @@
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
-//! * [`memory`]: this process's resident memory, for the tests that bound it;
+//! * [`memory`]: this process's resident memory, for the tests that bound it; [`heap`]: a
+//!   counting global allocator, for the tests that say where the bytes go;
 //! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind;
 //! * [`proxy`]: an HTTP `CONNECT` proxy in the test, for the clients' proxy support.
 //!
@@ -26,6 +27,7 @@
 
 pub(crate) mod data;
 pub(crate) mod fds;
+pub(crate) mod heap;
 pub(crate) mod http;
 pub(crate) mod interop;
 pub(crate) mod memory;

@@ -17,10 +17,38 @@ pub const NAME: &str = "permessage-deflate";
 /// | `level` | 6 | DEFLATE level, 0 (store) to 9 (smallest) |
 /// | `threshold` | 64 | whole messages shorter than this many bytes are sent uncompressed |
 ///
-/// Memory: a compressor with window bits `w` holds about 2<sup>w+2</sup> bytes plus
-/// 256 KiB of hash tables (zlib's memLevel 8; the backend does not let it be chosen), and
-/// an inflater about 2<sup>w</sup> bytes plus 7 KiB. Context takeover keeps both for the
-/// life of the connection.
+/// | `mode` | [`Dedicated`](DeflateMode::Dedicated) | where the compressor and inflater live: per connection, or per thread while a message is processed ([`Shared`](DeflateMode::Shared)) |
+///
+/// # Memory
+///
+/// Resident memory per idle connection *pair* (a server end and a client end, both this
+/// library, both with the same settings), after one 1 KiB JSON message each way, measured
+/// by `cargo test -p rfc6455 --test deflate_memory -- --nocapture` (100 connections):
+///
+/// | mode | per idle pair | per end, about |
+/// |---|---|---|
+/// | off | 9 KiB | 4.5 KiB |
+/// | [`Shared`](DeflateMode::Shared) | 9 KiB | 4.5 KiB: the same as off |
+/// | dedicated, window bits 12 both ways | 405 KiB | 200 KiB |
+/// | dedicated, window bits 15, no context takeover | 480 KiB | 240 KiB |
+/// | dedicated, window bits 15 (the default) | 664 KiB | 330 KiB |
+///
+/// A dedicated compressor is most of it: the zlib-rs backend allocates a hash table of 64 Ki
+/// entries (128 KiB) whatever the window, 112 KiB of literal buffers (zlib's memLevel 8,
+/// which `flate2` does not let a program choose) and 2<sup>w+2</sup> bytes for a window of
+/// `w` bits; an inflater holds about 7 KiB plus its 2<sup>w</sup>-byte window. Python
+/// `websockets`' window 12 / memLevel 5 (64 KiB per connection) has no zlib-rs equivalent:
+/// even at memLevel 5 the hash table alone is 128 KiB. The shared mode is the choice for a
+/// server with many mostly idle connections; the dedicated mode compresses streams of
+/// similar messages best.
+///
+/// # Defaults
+///
+/// Compression is off on both sides until a program turns it on
+/// (`Config::compression` in the `rfc6455` crate). `DeflateConfig::default()` is the
+/// dedicated mode with window bits 15 and context takeover, for server and client alike:
+/// the best ratio (Python `websockets` and Node `ws` keep the context by default too). A server
+/// expecting thousands of connections should take [`DeflateMode::Shared`].
 ///
 /// ```
 /// use rfc6455_proto::extension::deflate::DeflateConfig;
@@ -45,6 +73,39 @@ pub struct DeflateConfig {
     /// Whole messages shorter than this are sent uncompressed (compressing a few bytes
     /// makes them longer). Fragmented messages are always compressed.
     pub threshold: usize,
+    /// Whether each connection keeps its own compressor and inflater
+    /// ([`DeflateMode::Dedicated`]) or borrows them per message from a per-thread pool
+    /// ([`DeflateMode::Shared`]).
+    pub mode: DeflateMode,
+}
+
+/// Where a connection's compressor and inflater live: the choice between the best ratio and
+/// the least memory per idle connection. See [`DeflateConfig`] for the measured cost.
+///
+/// ```
+/// use rfc6455_proto::extension::deflate::{DeflateConfig, DeflateMode};
+/// let lean = DeflateConfig::default().mode(DeflateMode::Shared);
+/// assert_eq!(lean.mode, DeflateMode::Shared);
+/// assert_eq!(DeflateConfig::default().mode, DeflateMode::Dedicated);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeflateMode {
+    /// Each connection creates its compressor and inflater for its first compressed
+    /// message and keeps them while it lives, so that with context takeover each message
+    /// can refer to the ones before it (the best ratio for streams of similar messages).
+    #[default]
+    Dedicated,
+    /// No window survives a message: this end negotiates `no_context_takeover` for both
+    /// directions (a server answers `server_no_context_takeover` and
+    /// `client_no_context_takeover`; a client offers both), and its compressor and inflater
+    /// exist only while a message is being compressed or inflated. They come from a small
+    /// pool per thread (at most two idle compressors and two idle inflaters, reset before
+    /// they are kept), so an idle connection costs what an uncompressed one does. Where
+    /// the peer keeps its context anyway (a server that ignores a client's
+    /// `server_no_context_takeover` cannot, RFC 7692 §7.1.1.1, but its answer decides),
+    /// that direction's inflater stays with the connection as in the dedicated mode.
+    Shared,
 }
 
 impl Default for DeflateConfig {
@@ -56,6 +117,7 @@ impl Default for DeflateConfig {
             peer_no_context_takeover: false,
             level: 6,
             threshold: 64,
+            mode: DeflateMode::Dedicated,
         }
     }
 }
@@ -131,5 +193,28 @@ impl DeflateConfig {
     pub fn threshold(mut self, bytes: usize) -> Self {
         self.threshold = bytes;
         self
+    }
+
+    /// Sets [`mode`](Self::mode).
+    ///
+    /// ```
+    /// # use rfc6455_proto::extension::deflate::{DeflateConfig, DeflateMode};
+    /// assert_eq!(DeflateConfig::default().mode(DeflateMode::Shared).mode, DeflateMode::Shared);
+    /// ```
+    #[must_use]
+    pub fn mode(mut self, mode: DeflateMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether this end resets its compressor after each message (asked for, or implied by
+    /// the shared mode).
+    pub(crate) fn resets_own(&self) -> bool {
+        self.no_context_takeover || self.mode == DeflateMode::Shared
+    }
+
+    /// Whether this end asks the peer to reset its compressor after each message.
+    pub(crate) fn asks_peer_reset(&self) -> bool {
+        self.peer_no_context_takeover || self.mode == DeflateMode::Shared
     }
 }

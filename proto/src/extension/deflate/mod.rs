@@ -60,9 +60,10 @@
 mod codec;
 mod config;
 mod negotiate;
+pub(crate) mod pool;
 
 pub(crate) use self::codec::{DeflateCodec, INFLATE_STEP};
-pub use self::config::{DeflateConfig, NAME};
+pub use self::config::{DeflateConfig, DeflateMode, NAME};
 pub use self::negotiate::DeflateParams;
 
 #[cfg(test)]

@@ -151,7 +151,8 @@ impl DeflateConfig {
     /// It always offers `client_max_window_bits` (so the server may shrink this end's
     /// window), with this end's window when it is under 15; it asks for
     /// `server_max_window_bits`, `server_no_context_takeover` and
-    /// `client_no_context_takeover` as configured.
+    /// `client_no_context_takeover` as configured (the last two always in the
+    /// [shared mode](super::DeflateMode::Shared)).
     ///
     /// ```
     /// use rfc6455_proto::extension::deflate::DeflateConfig;
@@ -170,10 +171,10 @@ impl DeflateConfig {
     /// ```
     pub fn offer(&self) -> ExtensionOffer {
         let mut params = Vec::new();
-        if self.peer_no_context_takeover {
+        if self.asks_peer_reset() {
             params.push((SERVER_NCT.to_owned(), None));
         }
-        if self.no_context_takeover {
+        if self.resets_own() {
             params.push((CLIENT_NCT.to_owned(), None));
         }
         if let Some(bits) = self.peer_window_bits {
@@ -195,8 +196,8 @@ impl DeflateConfig {
     ///
     /// | offered | answered |
     /// |---|---|
-    /// | `server_no_context_takeover` | echoed (this server honours it) |
-    /// | `client_no_context_takeover` | echoed (the client said it will reset; answered also when [`peer_no_context_takeover`](Self::peer_no_context_takeover) is set) |
+    /// | `server_no_context_takeover` | echoed (this server honours it); answered also when [`no_context_takeover`](Self::no_context_takeover) is set or in the [shared mode](super::DeflateMode::Shared) |
+    /// | `client_no_context_takeover` | echoed (the client said it will reset); answered also when [`peer_no_context_takeover`](Self::peer_no_context_takeover) is set or in the shared mode |
     /// | `server_max_window_bits=N` | `server_max_window_bits=min(N, window_bits)`; N = 8 is accepted and this end then sends uncompressed |
     /// | no `server_max_window_bits` | `server_max_window_bits=window_bits` if under 15 |
     /// | `client_max_window_bits[=N]` | `client_max_window_bits=min(N or 15, peer_window_bits or 15)` |
@@ -235,8 +236,8 @@ impl DeflateConfig {
             }
         };
         Some(DeflateParams {
-            server_no_context_takeover: offered.server_nct || self.no_context_takeover,
-            client_no_context_takeover: offered.client_nct || self.peer_no_context_takeover,
+            server_no_context_takeover: offered.server_nct || self.resets_own(),
+            client_no_context_takeover: offered.client_nct || self.asks_peer_reset(),
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
             server_mwb_sent,
@@ -313,7 +314,7 @@ impl DeflateConfig {
         }
         Ok(Some(DeflateParams {
             server_no_context_takeover: got.server_nct,
-            client_no_context_takeover: got.client_nct || self.no_context_takeover,
+            client_no_context_takeover: got.client_nct || self.resets_own(),
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
             server_mwb_sent: got.server_mwb.is_some(),
