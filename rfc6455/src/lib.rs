@@ -167,12 +167,14 @@ mod http1;
 mod info;
 mod random;
 mod server;
+mod shared_frame;
 mod socket;
 mod split;
 mod stop;
 mod streaming;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod topics;
 mod transport;
 
 #[cfg(feature = "axum")]
@@ -187,6 +189,7 @@ pub use server::{
     ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, accept, accept_with,
     serve, serve_mapped, serve_with_hook, upgrade,
 };
+pub use shared_frame::SharedFrame;
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};
 pub use streaming::{Fragment, MessageReader, MessageWriter};

@@ -13,6 +13,8 @@
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
+//! * [`topics`]: a topic server (subscribe by path, publish what clients send) and a
+//!   client that reads nothing;
 //! * [`memory`]: this process's resident memory, for the tests that bound it;
 //! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind.
 //!
@@ -33,6 +35,7 @@ pub(crate) mod raw;
 pub(crate) mod server;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+pub(crate) mod topics;
 
 use std::future::Future;
 use std::time::Duration;
