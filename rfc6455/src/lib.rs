@@ -83,6 +83,7 @@
 //! |---|---|---|
 //! | `tls` | on | `wss://` on both sides with rustls (`ring`): [`ServerOptions::tls`], the client's TLS options, `rfc6455::tls` |
 //! | `axum` | off | `rfc6455::axum`: the `WebSocketUpgrade` extractor for axum 0.8 |
+//! | `redis` | off | `rfc6455::topics::RedisBackplane`: topics shared between server processes through Redis pub/sub |
 //!
 //! Without `tls` (`default-features = false`) the crate has no TLS dependency and a
 //! `wss://` URL is refused with [`ErrorKind::InvalidUrl`].
@@ -196,7 +197,8 @@ pub use streaming::{Fragment, MessageReader, MessageWriter};
 pub use transport::Transport;
 
 // The README's Rust programs run as doc tests (`cargo test --doc`). They use the default
-// features (the TLS example needs `tls`). The crate's README.md links to the repository's.
-#[cfg(all(doctest, feature = "tls"))]
+// features (the TLS example needs `tls`, the Redis one `redis`). The crate's README.md
+// links to the repository's.
+#[cfg(all(doctest, feature = "tls", feature = "redis"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -19,7 +19,8 @@ use crate::shared_frame::SharedFrame;
 /// identity in what it sends.
 ///
 /// The methods are called from the publishing or subscribing task and must not block:
-/// an implementation queues the work for its own task.
+/// an implementation queues the work for its own task. With the `redis` feature,
+/// `RedisBackplane` is one on Redis pub/sub.
 ///
 /// ```
 /// use rfc6455::topics::{Backplane, Inbound};

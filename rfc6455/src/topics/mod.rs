@@ -35,6 +35,8 @@ mod hub;
 mod inbound;
 mod mailbox;
 mod policy;
+#[cfg(feature = "redis")]
+mod redis;
 mod state;
 mod stats;
 mod subscriber;
@@ -44,5 +46,7 @@ pub use backplane::Backplane;
 pub use hub::Topics;
 pub use inbound::Inbound;
 pub use policy::{Overflow, SLOW_SUBSCRIBER, TopicsOptions};
+#[cfg(feature = "redis")]
+pub use redis::{RedisBackplane, RedisOptions, RedisStats};
 pub use stats::TopicsStats;
 pub use subscriber::{Subscriber, TooSlow};

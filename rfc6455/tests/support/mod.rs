@@ -13,6 +13,8 @@
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
+//! * [`redis`]: a real `redis-server` on a free port, killed and restarted at will
+//!   (feature `redis`);
 //! * [`topics`]: a topic server (subscribe by path, publish what clients send) and a
 //!   client that reads nothing;
 //! * [`memory`]: this process's resident memory, for the tests that bound it;
@@ -32,6 +34,8 @@ pub(crate) mod interop;
 pub(crate) mod memory;
 pub(crate) mod peers;
 pub(crate) mod raw;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 pub(crate) mod server;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
