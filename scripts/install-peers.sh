@@ -107,11 +107,29 @@ install_curl() {
     log "$(curl --version | head -n 1)"
 }
 
+# Debian's redis-server and haproxy, for the topics backplane and cluster tests
+# (rfc6455/tests/topics_redis.rs, rfc6455/tests/cluster.rs) and scripts/cluster.sh. The
+# tests start their own on free loopback ports; nothing runs as a service.
+install_redis_haproxy() {
+    local missing=()
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    [[ -x /usr/sbin/haproxy ]] || command -v haproxy >/dev/null || missing+=(haproxy)
+    if ((${#missing[@]})); then
+        local sudo=""
+        [[ "$(id -u)" == 0 ]] || sudo="sudo"
+        log "installing Debian's ${missing[*]}"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    log "$(redis-server --version | cut -d' ' -f1-3); $(/usr/sbin/haproxy -v | head -n 1 | cut -d' ' -f1-3)"
+}
+
 main() {
     install_python_websockets
     install_browser
     install_node_ws
     install_curl
+    install_redis_haproxy
     # Later peers get their own install_* function, called here.
 }
 

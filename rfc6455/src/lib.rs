@@ -83,6 +83,7 @@
 //! |---|---|---|
 //! | `tls` | on | `wss://` on both sides with rustls (`ring`): [`ServerOptions::tls`], the client's TLS options, `rfc6455::tls` |
 //! | `axum` | off | `rfc6455::axum`: the `WebSocketUpgrade` extractor for axum 0.8 |
+//! | `redis` | off | `rfc6455::topics::RedisBackplane`: topics shared between server processes through Redis pub/sub |
 //!
 //! Without `tls` (`default-features = false`) the crate has no TLS dependency and a
 //! `wss://` URL is refused with [`ErrorKind::InvalidUrl`].
@@ -167,12 +168,14 @@ mod http1;
 mod info;
 mod random;
 mod server;
+mod shared_frame;
 mod socket;
 mod split;
 mod stop;
 mod streaming;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod topics;
 mod transport;
 
 #[cfg(feature = "axum")]
@@ -187,13 +190,15 @@ pub use server::{
     ServerHandle, ServerOptions, ServiceMapper, StaticFiles, UpgradeFuture, accept, accept_with,
     serve, serve_mapped, serve_with_hook, upgrade,
 };
+pub use shared_frame::SharedFrame;
 pub use socket::WebSocket;
 pub use split::{RecvHalf, SendHalf};
 pub use streaming::{Fragment, MessageReader, MessageWriter};
 pub use transport::Transport;
 
 // The README's Rust programs run as doc tests (`cargo test --doc`). They use the default
-// features (the TLS example needs `tls`). The crate's README.md links to the repository's.
-#[cfg(all(doctest, feature = "tls"))]
+// features (the TLS example needs `tls`, the Redis one `redis`). The crate's README.md
+// links to the repository's.
+#[cfg(all(doctest, feature = "tls", feature = "redis"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

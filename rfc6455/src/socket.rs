@@ -20,6 +20,7 @@ use crate::driver::Driver;
 use crate::driver::shared::DriverRef;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
+use crate::shared_frame::SharedFrame;
 use crate::split::{self, RecvHalf, SendHalf};
 use crate::stop::StopSignal;
 use crate::streaming::{Fragment, MessageReader, MessageWriter};
@@ -229,6 +230,29 @@ where
         let message = message.into();
         poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
         self.driver.enqueue(&message)
+    }
+
+    /// Send a [`SharedFrame`] and flush it: the message built once for many connections
+    /// (a [`Topics`](crate::topics::Topics) subscriber's deliveries). On a server its
+    /// payload is written from the shared memory, with no copy and, while the socket keeps
+    /// up, no allocation; see [`SharedFrame`] for the cases that copy (a client, hybi-00,
+    /// permessage-deflate, which sends it uncompressed).
+    ///
+    /// # Errors
+    /// As for [`send`](Self::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let frame = rfc6455::SharedFrame::text("to everyone");
+    /// ws.send_shared(&frame).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_shared(&mut self, frame: &SharedFrame) -> Result<(), Error> {
+        poll_fn(|cx| self.driver.poll_send_shared(cx, frame)).await?;
+        self.flush().await
     }
 
     /// Send a text message.

@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::driver::Driver;
 use crate::driver::shared::{DriverRef, Shared, Side};
 use crate::error::Error;
+use crate::shared_frame::SharedFrame;
 use crate::streaming::{MessageReader, MessageWriter};
 
 /// Split `driver`'s connection into its two halves.
@@ -193,6 +194,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SendHalf<S> {
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
         self.queue(|core| core.send_message(&message)).await
+    }
+
+    /// Send a [`SharedFrame`] and flush it, its payload written from the shared memory
+    /// on a server: as [`WebSocket::send_shared`](crate::WebSocket::send_shared).
+    ///
+    /// # Errors
+    /// As for [`WebSocket::send`](crate::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As for [`send`](Self::send).
+    ///
+    /// ```no_run
+    /// # async fn demo(ws: rfc6455::WebSocket) -> Result<(), rfc6455::Error> {
+    /// let (_rx, mut tx) = ws.split();
+    /// tx.send_shared(&rfc6455::SharedFrame::text("to everyone")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_shared(&mut self, frame: &SharedFrame) -> Result<(), Error> {
+        poll_fn(|cx| {
+            self.shared.with(Side::Send, cx, |driver, cx| {
+                driver.poll_send_shared(cx, frame)
+            })
+        })
+        .await?;
+        self.flush().await
     }
 
     /// Send a text message.

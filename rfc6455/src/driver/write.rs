@@ -6,12 +6,13 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::Buf;
-use rfc6455_proto::{CloseState, Connection, Message, OpCode, SendError};
+use bytes::{Buf, BytesMut};
+use rfc6455_proto::{CloseState, Connection, DataKind, Message, OpCode, Role, SendError, Variant};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Driver, Phase};
 use crate::error::Error;
+use crate::shared_frame::SharedFrame;
 
 /// Server payloads at least this long are written from the message's own memory (header
 /// and payload in one vectored write) instead of being copied into the output buffer.
@@ -80,6 +81,94 @@ where
     pub(crate) fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let poll = self.poll_room(cx);
         self.bound_send_wait(cx, poll)
+    }
+
+    /// Wait for room, then queue a [`SharedFrame`] (see
+    /// [`enqueue_shared`](Self::enqueue_shared)).
+    pub(crate) fn poll_send_shared(
+        &mut self,
+        cx: &mut Context<'_>,
+        frame: &SharedFrame,
+    ) -> Poll<Result<(), Error>> {
+        ready!(self.poll_send_ready(cx))?;
+        Poll::Ready(self.enqueue_shared(cx, frame))
+    }
+
+    /// Queue a shared frame. A server with nothing queued writes its pre-encoded header
+    /// and shared payload straight away, in one vectored write, and keeps only what the
+    /// socket did not take (the payload's rest as the large payload of
+    /// [`poll_write_out`](Self::poll_write_out)): a socket that keeps up costs no copy and
+    /// no allocation. Otherwise (output already queued, a client, hybi-00,
+    /// permessage-deflate) the payload is copied into the output, sent uncompressed.
+    fn enqueue_shared(&mut self, cx: &mut Context<'_>, frame: &SharedFrame) -> Result<(), Error> {
+        let opcode = match frame.kind() {
+            DataKind::Text => OpCode::Text,
+            DataKind::Binary => OpCode::Binary,
+        };
+        let core = &self.core;
+        let direct = self.big.is_none()
+            && !core.has_output()
+            && core.role() == Role::Server
+            && core.variant() == Variant::Rfc6455
+            && core.deflate().is_none();
+        if !direct {
+            self.core
+                .send_frame_uncompressed(opcode, true, frame.payload())?;
+            self.own_output = self.core.pending_output().len();
+            return Ok(());
+        }
+        // The core's send rules for a whole data frame, which leaves its state as it was.
+        if core.close_state() != CloseState::Open {
+            return Err(SendError::Closed.into());
+        }
+        if core.is_sending_message() {
+            return Err(SendError::MessageInProgress.into());
+        }
+        let (header, payload) = (frame.server_header(), frame.payload());
+        let total = header.len() + payload.len();
+        let mut written = 0;
+        while written < total {
+            let bufs = if written < header.len() {
+                [
+                    io::IoSlice::new(&header[written..]),
+                    io::IoSlice::new(payload),
+                ]
+            } else {
+                [
+                    io::IoSlice::new(&payload[written - header.len()..]),
+                    io::IoSlice::new(&[]),
+                ]
+            };
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &bufs) {
+                Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Poll::Ready(Ok(n)) => written += n,
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Pending => break,
+            }
+        }
+        // What the socket did not take waits, without a copy of the payload.
+        let rest = if written == total {
+            return Ok(());
+        } else if written == 0 {
+            // The core queues the header; the payload follows it.
+            self.core.send_frame_header(opcode, true, payload.len())?;
+            frame.message().clone().into_bytes()
+        } else if written >= header.len() {
+            frame
+                .message()
+                .clone()
+                .into_bytes()
+                .slice(written - header.len()..)
+        } else {
+            // Part of the header only (rare: a socket with room for a few bytes).
+            let mut rest = BytesMut::with_capacity(total - written);
+            rest.extend_from_slice(&header[written..]);
+            rest.extend_from_slice(payload);
+            rest.freeze()
+        };
+        self.big = Some(Box::new((self.core.pending_output().len(), rest)));
+        self.own_output = self.core.pending_output().len();
+        Ok(())
     }
 
     fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

@@ -16,7 +16,11 @@
 //! * [`memory`]: this process's resident memory, for the tests that bound it; [`heap`]: a
 //!   counting global allocator, for the tests that say where the bytes go;
 //! * [`fds`]: this process's TCP sockets, for the tests that show nothing is left behind;
-//! * [`proxy`]: an HTTP `CONNECT` proxy in the test, for the clients' proxy support.
+//! * [`proxy`]: an HTTP `CONNECT` proxy in the test, for the clients' proxy support;
+//! * [`redis`]: a real `redis-server` on a free port, killed and restarted at will
+//!   (feature `redis`);
+//! * [`topics`]: a topic server (subscribe by path, publish what clients send) and a
+//!   client that reads nothing.
 //!
 //! The raw peer and the HTTP helpers encode and decode by hand, independently of the
 //! library, so they are an oracle for it rather than a mirror of it.
@@ -34,9 +38,12 @@ pub(crate) mod memory;
 pub(crate) mod peers;
 pub(crate) mod proxy;
 pub(crate) mod raw;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 pub(crate) mod server;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+pub(crate) mod topics;
 
 use std::future::Future;
 use std::time::Duration;

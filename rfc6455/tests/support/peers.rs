@@ -245,6 +245,7 @@ fn build_examples() -> Result<Vec<PathBuf>, String> {
     let features: Vec<&str> = [
         ("tls", cfg!(feature = "tls")),
         ("axum", cfg!(feature = "axum")),
+        ("redis", cfg!(feature = "redis")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))

@@ -1,0 +1,298 @@
+//! Fan-out benchmark: one publisher → many subscribers over loopback, the `Topics` hub
+//! against a naive loop that sends to each connection in turn.
+//!
+//! ```sh
+//! cargo run --release --example fanout-bench -- --subscribers 10000 --messages 200
+//! cargo run --release --example fanout-bench -- --mode naive --subscribers 10000
+//! ```
+//!
+//! The program starts itself again as the server (`--serve`, a child process with
+//! `--server-threads` runtime threads) so that the server's CPU time is its own: read from
+//! `/proc/<pid>/stat` before and after. The driver connects the subscribers and one
+//! publisher; the publisher sends `--messages` messages of `--size` bytes, at most
+//! `--window` of them not yet received by every subscriber; each carries its send time.
+//! Printed: deliveries per second, publish-to-receive latency (p50, p99, max), server CPU
+//! per delivery. The driver shares the machine: on a loaded or small machine wall-clock
+//! figures are noise; the CPU per delivery is the steadier one.
+//!
+//! | mode | server |
+//! |---|---|
+//! | `hub` | each connection subscribes to a `Topics` hub; the publisher's message is published once and written from shared memory (`send_shared`) |
+//! | `naive` | the publisher's connection task sends the message to every connection in turn (`SendHalf::send`, a copy per connection, one slow reader holds up the rest) |
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, ValueEnum};
+use rfc6455::topics::{Topics, TopicsOptions};
+use rfc6455::{
+    Message, SendHalf, ServerOptions, SharedFrame, Transport, WebSocket, connect, serve,
+};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::{Mutex, Notify};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Hub,
+    Naive,
+}
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The server side: the hub or a naive loop.
+    #[arg(long, value_enum, default_value_t = Mode::Hub)]
+    mode: Mode,
+    /// Subscriber connections.
+    #[arg(long, default_value_t = 10_000)]
+    subscribers: usize,
+    /// Messages the publisher sends.
+    #[arg(long, default_value_t = 200)]
+    messages: usize,
+    /// Payload bytes per message (at least 16).
+    #[arg(long, default_value_t = 1024)]
+    size: usize,
+    /// Messages in flight (sent, not yet received by every subscriber), at most.
+    #[arg(long, default_value_t = 4)]
+    window: usize,
+    /// Runtime threads of the server process.
+    #[arg(long, default_value_t = 1)]
+    server_threads: usize,
+    /// Run as the server (the driver starts this itself).
+    #[arg(long, hide = true)]
+    serve: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let wanted = 2 * args.subscribers as u64 + 512;
+    let limit = rlimit::increase_nofile_limit(wanted)?;
+    if limit < wanted {
+        return Err(format!("file descriptor limit {limit}, {wanted} needed").into());
+    }
+    if args.serve {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.server_threads.max(1))
+            .enable_all()
+            .build()?;
+        return runtime.block_on(server(args.mode));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(driver(args))
+}
+
+// ------------------------------------------------------------------ the server
+
+async fn server(mode: Mode) -> Result<(), Box<dyn std::error::Error>> {
+    let topics = Topics::new(TopicsOptions::default().queue_len(4096));
+    let naive: Arc<Mutex<Vec<SendHalf<Transport>>>> = Arc::default();
+    let options = ServerOptions::default().port(0);
+    let server = serve(options, move |ws| {
+        let (topics, naive) = (topics.clone(), naive.clone());
+        async move {
+            let publisher = ws.handshake().path() == "/pub";
+            match (mode, publisher) {
+                (Mode::Hub, false) => hub_subscriber(ws, topics).await,
+                (Mode::Hub, true) => {
+                    let mut ws = ws;
+                    while let Some(Ok(message)) = ws.recv().await {
+                        topics.publish("bench", SharedFrame::from(message));
+                    }
+                }
+                (Mode::Naive, false) => {
+                    let (mut rx, tx) = ws.split();
+                    {
+                        let mut list = naive.lock().await;
+                        list.push(tx);
+                        let _ = list.last_mut().unwrap().send_text("ready").await;
+                    }
+                    while let Some(Ok(_)) = rx.recv().await {}
+                }
+                (Mode::Naive, true) => {
+                    let mut ws = ws;
+                    while let Some(Ok(message)) = ws.recv().await {
+                        for tx in naive.lock().await.iter_mut() {
+                            let _ = tx.send(message.clone()).await;
+                        }
+                    }
+                }
+            }
+        }
+    })
+    .await?;
+    println!("PORT {}", server.local_addr().port());
+    // Until the driver closes stdin.
+    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(_)) = stdin.next_line().await {}
+    Ok(())
+}
+
+async fn hub_subscriber(mut ws: WebSocket, topics: Topics) {
+    let mut subscriber = topics.subscriber();
+    subscriber.subscribe("bench");
+    if ws.send_text("ready").await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = subscriber.recv() => match frame {
+                Ok(frame) => if ws.send_shared(&frame).await.is_err() { break },
+                Err(_) => break,
+            },
+            message = ws.recv() => if !matches!(message, Some(Ok(_))) { break },
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the driver
+
+/// Nanoseconds since the epoch (the server is another process: a shared clock).
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// utime + stime of `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name in parentheses: fields 14 and 15 (utime, stime).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+fn ticks_per_second() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
+async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let size = args.size.max(16);
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args([
+            "--serve",
+            "--mode",
+            if args.mode == Mode::Hub {
+                "hub"
+            } else {
+                "naive"
+            },
+        ])
+        .args(["--server-threads", &args.server_threads.to_string()])
+        .args(["--subscribers", &args.subscribers.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or("server exited")?;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port: u16 = lines
+        .next_line()
+        .await?
+        .and_then(|l| l.strip_prefix("PORT ").and_then(|p| p.parse().ok()))
+        .ok_or("server did not print its port")?;
+    let base = format!("ws://127.0.0.1:{port}");
+
+    // Subscribers: each counts what it got per message and its latencies.
+    let received: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..args.messages).map(|_| AtomicUsize::new(0)).collect());
+    let progress = Arc::new(Notify::new());
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for _ in 0..args.subscribers {
+        let (mut ws, _) = connect(&format!("{base}/sub")).await?;
+        let ready = ws.recv().await.ok_or("closed")??;
+        assert_eq!(ready.as_text(), Some("ready"));
+        let (received, progress, messages) = (received.clone(), progress.clone(), args.messages);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(messages);
+            for _ in 0..messages {
+                let Some(Ok(message)) = ws.recv().await else {
+                    break;
+                };
+                let bytes = message.as_bytes();
+                let seq = u64::from_le_bytes(bytes[0..8].try_into().unwrap()) as usize;
+                let sent = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+                latencies.push(now_ns().saturating_sub(sent) / 1000);
+                received[seq].fetch_add(1, Relaxed);
+                progress.notify_one();
+            }
+            let _ = ws.close(rfc6455::CloseCode::NORMAL, "").await;
+            latencies
+        }));
+    }
+    eprintln!(
+        "{} subscribers connected in {:.1?} ({:?} mode)",
+        args.subscribers,
+        started.elapsed(),
+        args.mode
+    );
+    let (mut publisher, _) = connect(&format!("{base}/pub")).await?;
+
+    let all_in = |seq: usize| received[seq].load(Relaxed) >= args.subscribers;
+    let cpu_before = cpu_ticks(pid);
+    let start = Instant::now();
+    let mut payload = vec![b'x'; size];
+    for seq in 0..args.messages {
+        while seq >= args.window && !all_in(seq - args.window) {
+            progress.notified().await;
+        }
+        payload[0..8].copy_from_slice(&(seq as u64).to_le_bytes());
+        payload[8..16].copy_from_slice(&now_ns().to_le_bytes());
+        publisher.send(Message::binary(payload.clone())).await?;
+    }
+    while !(0..args.messages).all(all_in) {
+        tokio::time::timeout(Duration::from_secs(1), progress.notified())
+            .await
+            .ok();
+    }
+    let elapsed = start.elapsed();
+    let cpu = cpu_ticks(pid) - cpu_before;
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await?);
+    }
+    latencies.sort_unstable();
+    let deliveries = latencies.len();
+    let pick = |q: f64| latencies[((deliveries as f64 * q) as usize).min(deliveries - 1)];
+    let cpu_seconds = cpu as f64 / ticks_per_second() as f64;
+    println!(
+        "mode {:?}: {} subscribers x {} messages of {} bytes (window {}, {} server threads)",
+        args.mode, args.subscribers, args.messages, size, args.window, args.server_threads
+    );
+    println!(
+        "  {deliveries} deliveries in {elapsed:.2?}: {:.0} deliveries/s",
+        deliveries as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  latency publish→receive: p50 {} µs, p99 {} µs, max {} µs",
+        pick(0.5),
+        pick(0.99),
+        latencies[deliveries - 1]
+    );
+    println!(
+        "  server CPU {cpu_seconds:.2} s: {:.0} ns per delivery, {:.0} deliveries per CPU-second",
+        cpu_seconds * 1e9 / deliveries as f64,
+        deliveries as f64 / cpu_seconds.max(1e-9)
+    );
+    drop(child.stdin.take());
+    let _ = child.wait().await;
+    Ok(())
+}
