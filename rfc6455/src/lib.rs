@@ -164,6 +164,7 @@ mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod http1;
+pub mod http2;
 mod info;
 mod random;
 mod server;
