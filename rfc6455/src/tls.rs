@@ -366,6 +366,19 @@ impl ClientTls {
         Ok(roots)
     }
 
+    /// A digest of these settings: HTTP/2 connections made with equal settings are shared.
+    pub(crate) fn digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.config.as_ref().map(Arc::as_ptr).hash(&mut hasher);
+        self.roots.hash(&mut hasher);
+        for cert in &self.extra {
+            cert.as_ref().hash(&mut hasher);
+        }
+        self.danger_accept_invalid_certificates.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// TLS over `tcp` to `host` (a DNS name or an IP address, no brackets): SNI and name
     /// check on `host`.
     pub(crate) async fn connect(
@@ -373,7 +386,23 @@ impl ClientTls {
         host: &str,
         tcp: tokio::net::TcpStream,
     ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Error> {
-        let config = self.client_config()?;
+        self.connect_offering(host, tcp, false).await
+    }
+
+    /// [`connect`](Self::connect), offering `h2` before `http/1.1` by ALPN when `h2` is
+    /// set (the server's choice: `alpn_protocol()` of the stream).
+    pub(crate) async fn connect_offering(
+        &self,
+        host: &str,
+        tcp: tokio::net::TcpStream,
+        h2: bool,
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Error> {
+        let mut config = self.client_config()?;
+        if h2 {
+            let mut with_h2 = (*config).clone();
+            with_h2.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+            config = Arc::new(with_h2);
+        }
         let name = ServerName::try_from(host.to_owned()).map_err(|e| {
             Error::tls(
                 format!("handshake with {host}"),

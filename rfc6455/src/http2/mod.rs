@@ -5,9 +5,11 @@
 //! The server side needs nothing from here: [`serve`](crate::serve) and its siblings speak
 //! HTTP/2 over TLS (ALPN `h2`) and, with [`ServerOptions::h2c`](crate::ServerOptions::h2c),
 //! in cleartext; [`upgrade`](crate::upgrade) and [`MapperService`](crate::MapperService)
-//! answer extended CONNECTs inside a hyper or axum HTTP/2 server. This module holds
-//! [`H2Stream`], the byte stream of one such WebSocket on the client side of an
-//! [`h2`] connection.
+//! answer extended CONNECTs inside a hyper or axum HTTP/2 server. The client asks for
+//! HTTP/2 with [`ClientOptions::http2`](crate::ClientOptions::http2) ([`Http2`]), and
+//! shares one connection per origin. This module also holds [`H2Stream`], the byte stream
+//! of one such WebSocket on the client side of an [`h2`] connection, for programs that
+//! run their own `h2` client:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +33,9 @@
 //! # Ok(()) }
 //! ```
 
+mod mode;
+pub(crate) mod pool;
 mod stream;
 
+pub use mode::Http2;
 pub use stream::H2Stream;

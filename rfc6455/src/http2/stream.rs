@@ -38,6 +38,8 @@ pub struct H2Stream {
     unread: Bytes,
     /// END_STREAM sent.
     ended: bool,
+    /// The stream counted on a shared connection of the client's pool.
+    slot: Option<super::pool::Slot>,
 }
 
 impl fmt::Debug for H2Stream {
@@ -46,6 +48,7 @@ impl fmt::Debug for H2Stream {
             .field("stream_id", &self.send.stream_id())
             .field("unread", &self.unread.len())
             .field("ended", &self.ended)
+            .field("pooled", &self.slot.is_some())
             .finish()
     }
 }
@@ -68,6 +71,19 @@ impl H2Stream {
             recv,
             unread: Bytes::new(),
             ended: false,
+            slot: None,
+        }
+    }
+
+    /// The stream, counted on its pooled connection until dropped.
+    pub(crate) fn pooled(
+        send: SendStream<Bytes>,
+        recv: RecvStream,
+        slot: super::pool::Slot,
+    ) -> Self {
+        Self {
+            slot: Some(slot),
+            ..Self::new(send, recv)
         }
     }
 
