@@ -262,3 +262,67 @@ async fn the_shared_connection_closes_with_its_last_websocket() {
     round_trip(&mut a, "a").await;
     round_trip(&mut b, "b").await;
 }
+
+/// axum 0.8's WebSocket server (its `ws` and `http2` features: tungstenite's framing on
+/// hyper's HTTP/2, extended CONNECT enabled by `axum::serve`) as the server of our client
+/// over h2c: it says which HTTP version carried the handshake, picks `chat`, echoes, and
+/// closes with 4001 on `bye`.
+#[tokio::test]
+async fn our_client_against_axums_http2_websocket_server() {
+    use axum::extract::ws::{CloseFrame, Message as AxumMessage, WebSocketUpgrade};
+
+    let app = axum::Router::new().route(
+        "/ws",
+        axum::routing::any(|ws: WebSocketUpgrade, version: Version| async move {
+            ws.protocols(["chat"])
+                .on_upgrade(move |mut socket| async move {
+                    let hello = format!("{version:?}");
+                    let _ = socket.send(AxumMessage::Text(hello.into())).await;
+                    while let Some(Ok(msg)) = socket.recv().await {
+                        if matches!(&msg, AxumMessage::Text(t) if t.as_str() == "bye") {
+                            let close = CloseFrame {
+                                code: 4001,
+                                reason: "axum says bye".into(),
+                            };
+                            let _ = socket.send(AxumMessage::Close(Some(close))).await;
+                            continue;
+                        }
+                        if matches!(msg, AxumMessage::Close(_)) {
+                            break;
+                        }
+                        if socket.send(msg).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let url = format!("ws://{addr}/ws");
+    let options = ClientOptions::default()
+        .http2(Http2::Require)
+        .subprotocols(["chat"]);
+    let (mut ws, response) = within(connect_with(&url, options)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(ws.subprotocol(), Some("chat"));
+    assert_eq!(ws.handshake().http_version(), Version::HTTP_2);
+    let hello = within(ws.recv()).await.unwrap().unwrap();
+    assert_eq!(
+        hello.as_text(),
+        Some("HTTP/2.0"),
+        "axum saw the request as HTTP/2"
+    );
+    for size in [0usize, 125, 126, 65_536, 1 << 20] {
+        let data = support::data::pattern(size as u64, size);
+        ws.send_binary(&data).await.unwrap();
+        let echoed = within(ws.recv()).await.unwrap().unwrap();
+        assert_eq!(echoed, Message::Binary(data.into()), "{size} bytes");
+    }
+    ws.send_text("bye").await.unwrap();
+    assert!(within(ws.recv()).await.is_none());
+    assert_eq!(ws.peer_close_code(), Some(CloseCode::from(4001)));
+    assert_eq!(ws.peer_close_reason(), "axum says bye");
+}
