@@ -326,3 +326,23 @@ async fn our_client_against_axums_http2_websocket_server() {
     assert_eq!(ws.peer_close_code(), Some(CloseCode::from(4001)));
     assert_eq!(ws.peer_close_reason(), "axum says bye");
 }
+
+#[tokio::test]
+async fn http2_max_streams_bounds_each_connection_of_our_server() {
+    let (server, _seen) = echo(local().h2c(true).http2_max_streams(2)).await;
+    let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
+    let options = ClientOptions::default().http2(Http2::Require);
+    let mut sockets = Vec::new();
+    for i in 0..3 {
+        let (mut ws, _) = within(connect_with(&url, options.clone())).await.unwrap();
+        round_trip(&mut ws, &format!("{i}")).await;
+        sockets.push(ws);
+    }
+    let local = |i: usize| sockets[i].handshake().local_addr();
+    assert_eq!(local(0), local(1));
+    assert_ne!(
+        local(1),
+        local(2),
+        "the third stream on a connection of its own"
+    );
+}

@@ -22,19 +22,21 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::fallback::BoxError;
 use crate::stop::StopSignal;
 
-/// The most streams (WebSockets and requests) one HTTP/2 connection carries at once
-/// (`SETTINGS_MAX_CONCURRENT_STREAMS`).
-pub(crate) const MAX_CONCURRENT_STREAMS: u32 = 256;
-
 /// The start of HTTP/2's connection preface (RFC 9113 §3.4), which no HTTP/1 request
 /// starts with.
 pub(crate) const PREFACE_START: &[u8] = b"PRI * HTTP/2.0\r\n";
 
 /// Serve `io` as an HTTP/2 connection, each request answered by `service`, request heads
-/// up to `max_header_size` bytes, until the peer closes it or `stop` is signalled (then
-/// the connection sends GOAWAY, finishes its open streams and ends).
-pub(crate) async fn serve<I, S, B>(io: I, service: S, max_header_size: usize, stop: Arc<StopSignal>)
-where
+/// up to `max_header_size` bytes, at most `max_streams` streams at once, until the peer
+/// closes it or `stop` is signalled (then the connection sends GOAWAY, finishes its open
+/// streams and ends).
+pub(crate) async fn serve<I, S, B>(
+    io: I,
+    service: S,
+    max_header_size: usize,
+    max_streams: u32,
+    stop: Arc<StopSignal>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: HttpService<Incoming, ResBody = B>,
     S::Error: Into<BoxError>,
@@ -45,7 +47,7 @@ where
     let conn = http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .enable_connect_protocol()
-        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .max_concurrent_streams(max_streams)
         .max_header_list_size(u32::try_from(max_header_size).unwrap_or(u32::MAX))
         .serve_connection(TokioIo::new(io), service);
     let mut conn = std::pin::pin!(conn);

@@ -333,7 +333,15 @@ async fn serve_connection<I>(
 /// accept path, other requests to the fallback service.
 async fn serve_h2(io: Rewound, server: Arc<Server>, conn: ConnInfo, stop: Arc<StopSignal>) {
     let max_header_size = server.settings.max_header_size;
-    h2::serve(io, service(server, conn), max_header_size, stop).await;
+    let max_streams = server.settings.http2_max_streams;
+    h2::serve(
+        io,
+        service(server, conn),
+        max_header_size,
+        max_streams,
+        stop,
+    )
+    .await;
 }
 
 /// The hyper service of one connection (HTTP/1.1 or HTTP/2): requests for a WebSocket

@@ -32,6 +32,7 @@ use crate::config::Config;
 /// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
 /// | [`tls`](Self::tls) | none: plain `ws://` (TLS needs the `tls` feature, on by default) |
 /// | [`h2c`](Self::h2c) | off: cleartext connections speak HTTP/1.1 only (over TLS, ALPN picks `h2` or `http/1.1`) |
+/// | [`http2_max_streams`](Self::http2_max_streams) | 256 streams at once on one HTTP/2 connection |
 ///
 /// ```
 /// use std::time::Duration;
@@ -72,6 +73,8 @@ pub struct ServerOptions {
     pub hybi00: Option<FramingMode>,
     /// Whether a cleartext connection may speak HTTP/2 with prior knowledge (h2c).
     pub h2c: bool,
+    /// The most streams (WebSockets and requests) one HTTP/2 connection carries at once.
+    pub http2_max_streams: u32,
     pub(crate) fallback: Option<Fallback>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ServerTls>,
@@ -90,6 +93,7 @@ impl Default for ServerOptions {
             fallback: None,
             hybi00: None,
             h2c: false,
+            http2_max_streams: 256,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -175,8 +179,8 @@ impl ServerOptions {
     /// another `:protocol` or a malformed header, `426` to a missing or wrong
     /// `sec-websocket-version`. Other requests go to the [fallback](Self::fallback)
     /// service (or get `426`). hybi-00 is HTTP/1.1 only. Each HTTP/2 connection carries
-    /// at most 256 WebSockets and requests at once (`SETTINGS_MAX_CONCURRENT_STREAMS`), and
-    /// request heads up to [`max_header_size`](Self::max_header_size).
+    /// at most [`http2_max_streams`](Self::http2_max_streams) WebSockets and requests at
+    /// once, and request heads up to [`max_header_size`](Self::max_header_size).
     ///
     /// ```
     /// let options = rfc6455::ServerOptions::default().h2c(true);
@@ -184,6 +188,19 @@ impl ServerOptions {
     /// ```
     pub fn h2c(mut self, enabled: bool) -> Self {
         self.h2c = enabled;
+        self
+    }
+
+    /// The most streams — WebSockets and plain requests — one HTTP/2 connection carries
+    /// at once (`SETTINGS_MAX_CONCURRENT_STREAMS`, RFC 9113 §6.5.2); a client opens another
+    /// connection for more. Default 256.
+    ///
+    /// ```
+    /// let options = rfc6455::ServerOptions::default().h2c(true).http2_max_streams(1000);
+    /// assert_eq!(options.http2_max_streams, 1000);
+    /// ```
+    pub fn http2_max_streams(mut self, streams: u32) -> Self {
+        self.http2_max_streams = streams;
         self
     }
 
