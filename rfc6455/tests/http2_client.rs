@@ -346,3 +346,47 @@ async fn http2_max_streams_bounds_each_connection_of_our_server() {
         "the third stream on a connection of its own"
     );
 }
+
+/// Many small messages in flight on many streams at once: each under 256 bytes is a DATA
+/// frame that h2 counts against its guard for floods of tiny frames, which closes the
+/// whole connection (GOAWAY `ENHANCE_YOUR_CALM`) when too many are unread. Both ends
+/// size their connection windows so that ordinary chatter never trips it.
+#[tokio::test]
+async fn small_messages_on_many_streams_at_once_do_not_trip_the_small_frame_guard() {
+    let (server, _seen) = echo(local().h2c(true)).await;
+    let url = format!("ws://127.0.0.1:{}/", server.local_addr().port());
+    let options = ClientOptions::default().http2(Http2::Require);
+    let mut sockets = Vec::new();
+    for _ in 0..256 {
+        sockets.push(within(connect_with(&url, options.clone())).await.unwrap().0);
+    }
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ws)| {
+            tokio::spawn(async move {
+                for round in 0..20 {
+                    ws.feed(Message::text(format!("{i}:{round}")))
+                        .await
+                        .unwrap();
+                }
+                ws.flush().await.unwrap();
+                for round in 0..20 {
+                    let echoed = within(ws.recv()).await.unwrap().unwrap();
+                    assert_eq!(echoed.as_text(), Some(&*format!("{i}:{round}")));
+                }
+                ws
+            })
+        })
+        .collect();
+    let mut sockets = Vec::new();
+    for task in tasks {
+        sockets.push(within(task).await.unwrap());
+    }
+    let first = sockets[0].handshake().local_addr();
+    assert!(
+        sockets
+            .iter()
+            .all(|ws| ws.handshake().local_addr() == first)
+    );
+}

@@ -26,6 +26,13 @@ use crate::info::HandshakeInfo;
 use crate::socket::WebSocket;
 use crate::transport::Transport;
 
+/// The client's receive window for a whole HTTP/2 connection (each stream keeps the
+/// default 64 KiB). h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`) that holds more
+/// small DATA frames unread than half of this window allows for (its guard against
+/// floods of tiny frames); a WebSocket message under 256 bytes is one such frame, so the
+/// window is sized for thousands of them across the connection's streams.
+const CONNECTION_WINDOW: u32 = 4 << 20;
+
 /// What trying HTTP/2 came to.
 #[allow(
     clippy::large_enum_variant,
@@ -184,7 +191,11 @@ where
 {
     let deadline = Instant::now() + options.handshake_timeout;
     let started = async {
-        let (send, mut connection) = h2::client::handshake(io).await.map_err(h2_error)?;
+        let (send, mut connection) = h2::client::Builder::new()
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake(io)
+            .await
+            .map_err(h2_error)?;
         let mut ping = connection.ping_pong();
         let shared = Shared::new(send, addrs);
         let alive = shared.alive.clone();

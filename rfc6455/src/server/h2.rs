@@ -26,6 +26,15 @@ use crate::stop::StopSignal;
 /// starts with.
 pub(crate) const PREFACE_START: &[u8] = b"PRI * HTTP/2.0\r\n";
 
+/// The receive window of a whole connection: 16 KiB per stream it may carry, at least
+/// hyper's 1 MiB. h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`) that holds more
+/// small DATA frames unread than half of this window allows for (its guard against floods
+/// of tiny frames); a WebSocket message under 256 bytes is one such frame, so the window
+/// grows with the number of WebSockets that may each have a few in flight.
+fn connection_window(max_streams: u32) -> u32 {
+    max_streams.saturating_mul(16 * 1024).max(1 << 20)
+}
+
 /// Serve `io` as an HTTP/2 connection, each request answered by `service`, request heads
 /// up to `max_header_size` bytes, at most `max_streams` streams at once, until the peer
 /// closes it or `stop` is signalled (then the connection sends GOAWAY, finishes its open
@@ -48,6 +57,7 @@ pub(crate) async fn serve<I, S, B>(
         .timer(TokioTimer::new())
         .enable_connect_protocol()
         .max_concurrent_streams(max_streams)
+        .initial_connection_window_size(connection_window(max_streams))
         .max_header_list_size(u32::try_from(max_header_size).unwrap_or(u32::MAX))
         .serve_connection(TokioIo::new(io), service);
     let mut conn = std::pin::pin!(conn);
