@@ -114,6 +114,14 @@ pub(crate) struct ConnectArgs {
     /// Send a ping every SECS seconds.
     #[arg(long, value_name = "SECS")]
     pub(crate) ping_interval: Option<f64>,
+    /// Open the WebSocket as a stream of an HTTP/2 connection (RFC 8441) when a `wss://`
+    /// server offers it by ALPN; HTTP/1.1 otherwise.
+    #[arg(long, conflicts_with = "h2c")]
+    pub(crate) http2: bool,
+    /// HTTP/2 or fail: by ALPN on `wss://`, in cleartext with prior knowledge (h2c) on
+    /// `ws://`.
+    #[arg(long)]
+    pub(crate) h2c: bool,
     /// Trust this CA certificate (PEM) for `wss://`, besides the usual roots.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca: Option<PathBuf>,
@@ -201,6 +209,10 @@ pub(crate) struct ServeArgs {
     /// Also accept the legacy hybi-00 draft (draft-76) clients.
     #[arg(long)]
     pub(crate) hybi00: bool,
+    /// Also accept cleartext HTTP/2 with prior knowledge (h2c), each WebSocket a stream
+    /// (RFC 8441). Over TLS, HTTP/2 is chosen by ALPN without this flag.
+    #[arg(long)]
+    pub(crate) h2c: bool,
     /// A subprotocol served (repeatable): the first one a client offers that is in this list
     /// is chosen.
     #[arg(long = "protocol", value_name = "NAME")]

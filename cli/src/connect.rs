@@ -52,6 +52,9 @@ pub(crate) async fn run(args: ConnectArgs) -> Outcome {
         if let Some(deflate) = ws.handshake().deflate() {
             agreed.push(deflate.answer().to_string());
         }
+        if ws.handshake().http_version() == http::Version::HTTP_2 {
+            agreed.push("HTTP/2".to_owned());
+        }
         match agreed.is_empty() {
             true => eprintln!("connected to {}", args.url),
             false => eprintln!("connected to {} ({})", args.url, agreed.join(", ")),
@@ -104,6 +107,11 @@ fn options(args: &ConnectArgs) -> Result<ClientOptions, String> {
     }
     if args.compress {
         options = options.compression(Some(rfc6455::DeflateConfig::default()));
+    }
+    if args.h2c {
+        options = options.http2(rfc6455::http2::Http2::Require);
+    } else if args.http2 {
+        options = options.http2(rfc6455::http2::Http2::Prefer);
     }
     Ok(options)
 }

@@ -56,6 +56,7 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         .listen_addr(args.listen)
         .port(args.port)
         .hybi00(args.hybi00)
+        .h2c(args.h2c)
         .config(Config::default().limits(limits));
     if args.compress {
         options = options.compression(Some(rfc6455::DeflateConfig::default()));
@@ -124,10 +125,13 @@ pub(crate) async fn run(args: ServeArgs) -> i32 {
         async move {
             let peer = ws.handshake().peer_addr();
             if level >= Level::Normal {
-                let protocol = ws
+                let mut protocol = ws
                     .subprotocol()
                     .map(|p| format!(" (subprotocol {p})"))
                     .unwrap_or_default();
+                if ws.handshake().http_version() == http::Version::HTTP_2 {
+                    protocol.push_str(" over HTTP/2");
+                }
                 eprintln!(
                     "{} connected: {}{protocol}",
                     who(peer),

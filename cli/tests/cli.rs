@@ -429,6 +429,51 @@ async fn tls_with_a_test_ca_and_insecure_without_it() {
     );
 }
 
+// ------------------------------------------------------------------ HTTP/2
+
+#[tokio::test]
+async fn h2c_on_both_ends_carries_the_websocket_as_an_http2_stream() {
+    let server = serve(&["--h2c"]).await;
+    let output = connect(&["--one-message", "--h2c", &url(&server)], b"over h2c\n").await;
+    assert_code(&output, 0);
+    assert_eq!(output.stdout, "over h2c\n");
+    assert!(output.stderr.contains("(HTTP/2)"), "{}", output.stderr);
+    // The same port still upgrades HTTP/1.1; --http2 on ws:// stays HTTP/1.1.
+    let output = connect(&["--one-message", "--http2", &url(&server)], b"h1\n").await;
+    assert_code(&output, 0);
+    assert_eq!(output.stdout, "h1\n");
+    assert!(!output.stderr.contains("HTTP/2"), "{}", output.stderr);
+    // Without --h2c the server speaks HTTP/1.1 only: --h2c fails with a network error.
+    let plain = serve(&[]).await;
+    let output = connect(&["--h2c", &url(&plain)], b"").await;
+    assert_code(&output, 5);
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn http2_over_tls_is_chosen_by_alpn() {
+    let pki = support::tls::Pki::new();
+    let cert = pki.dir.join("cert.pem");
+    let key = pki.dir.join("key.pem");
+    let ca = pki.dir.join("ca.pem");
+    let server = serve(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
+    .await;
+    let wss = format!("wss://localhost:{}/", server.port);
+    let ca = ca.to_str().unwrap();
+    let output = connect(&["--one-message", "--http2", "--ca", ca, &wss], b"h2\n").await;
+    assert_code(&output, 0);
+    assert_eq!(output.stdout, "h2\n");
+    assert!(output.stderr.contains("(HTTP/2)"), "{}", output.stderr);
+    let output = connect(&["--one-message", "--ca", ca, &wss], b"h1\n").await;
+    assert_code(&output, 0);
+    assert!(!output.stderr.contains("HTTP/2"), "{}", output.stderr);
+}
+
 // ------------------------------------------------------------------ --exec
 
 #[tokio::test]

@@ -197,6 +197,12 @@ pub enum HandshakeError {
     InvalidExtensionAnswer(String),
     /// The application refused the handshake with this status.
     Rejected(http::StatusCode),
+    /// An HTTP/2 CONNECT without a `:protocol` pseudo-header: a request for a tunnel, not
+    /// a WebSocket (RFC 8441 §4). Answered `405 Method Not Allowed`.
+    ConnectWithoutProtocol,
+    /// An extended CONNECT whose `:protocol` is not `websocket` (RFC 8441 §4). Answered
+    /// `400 Bad Request`.
+    UnsupportedProtocol(String),
 }
 
 impl HandshakeError {
@@ -209,7 +215,7 @@ impl HandshakeError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            Self::MethodNotGet => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotGet | Self::ConnectWithoutProtocol => StatusCode::METHOD_NOT_ALLOWED,
             Self::HttpVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
             Self::UnsupportedVersion => StatusCode::UPGRADE_REQUIRED,
             Self::Rejected(status) | Self::UnexpectedStatus(status) => *status,
@@ -223,7 +229,8 @@ impl HandshakeError {
             | Self::InvalidAccept
             | Self::UnrequestedSubprotocol(_)
             | Self::UnrequestedExtension(_)
-            | Self::InvalidExtensionAnswer(_) => StatusCode::BAD_REQUEST,
+            | Self::InvalidExtensionAnswer(_)
+            | Self::UnsupportedProtocol(_) => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -253,6 +260,15 @@ impl fmt::Display for HandshakeError {
                 write!(f, "invalid permessage-deflate answer: {why}")
             }
             Self::Rejected(status) => write!(f, "handshake rejected with {status}"),
+            Self::ConnectWithoutProtocol => {
+                f.write_str("CONNECT without :protocol: this server is not a proxy")
+            }
+            Self::UnsupportedProtocol(protocol) => {
+                write!(
+                    f,
+                    "extended CONNECT for :protocol {protocol:?}, not websocket"
+                )
+            }
         }
     }
 }

@@ -1,9 +1,13 @@
 //! Echo server: every text message comes back as text, every binary one as binary.
 //!
 //! ```sh
-//! cargo run --example echo-server -- --port 8081 --timeout 300 [--compress]
+//! cargo run --example echo-server -- --port 8081 --timeout 300 [--compress] [--h2c]
+//! cargo run --example echo-server -- --tls-cert cert.pem --tls-key key.pem
 //! ```
 //! Prints each connection's id, the messages, and the peer's close status and reason.
+//! With `--tls-cert` and `--tls-key` it serves `wss://`, HTTP/2 and HTTP/1.1 chosen by ALPN
+//! on the same port; `--h2c` accepts cleartext HTTP/2 with prior knowledge beside HTTP/1.1
+//! upgrades. Over HTTP/2 every WebSocket is one stream (RFC 8441). It echoes on every path.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -26,6 +30,16 @@ struct Args {
     /// takeover, every parameter negotiable.
     #[arg(long)]
     compress: bool,
+    /// Serve wss:// with this PEM certificate chain (with --tls-key); HTTP/2 or HTTP/1.1
+    /// by ALPN.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Accept cleartext HTTP/2 with prior knowledge (h2c) beside HTTP/1.1.
+    #[arg(long)]
+    h2c: bool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -38,10 +52,20 @@ async fn main() -> std::io::Result<()> {
         .port(args.port)
         .idle_timeout(Some(Duration::from_secs(args.timeout)))
         .compression(args.compress.then(DeflateConfig::default))
+        .h2c(args.h2c)
         .hybi00(true);
+    let (options, scheme) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => (with_tls(options, cert, key)?, "wss"),
+        _ => (options, "ws"),
+    };
     let server = serve(options, |mut ws| async move {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        println!("[{id}] connected: {}", ws.handshake().request_line());
+        let info = ws.handshake();
+        println!(
+            "[{id}] connected over {:?}: {}",
+            info.http_version(),
+            info.request_line()
+        );
         while let Some(result) = ws.recv().await {
             match result {
                 Ok(msg) => {
@@ -70,10 +94,29 @@ async fn main() -> std::io::Result<()> {
     // with 1001 after what was queued for it, and wait for them.
     let stop = shared::stop_requested()?;
     println!(
-        "echo server listening on ws://localhost:{}/",
+        "echo server listening on {scheme}://localhost:{}/",
         server.local_addr().port()
     );
     stop.await;
     server.stop().await;
     Ok(())
+}
+
+/// `options` serving TLS with the PEM files `cert` and `key`.
+#[cfg(feature = "tls")]
+fn with_tls(
+    options: ServerOptions,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<ServerOptions> {
+    Ok(options.tls(rfc6455::tls::ServerTls::from_pem_files(cert, key)?))
+}
+
+#[cfg(not(feature = "tls"))]
+fn with_tls(
+    _: ServerOptions,
+    _: &std::path::Path,
+    _: &std::path::Path,
+) -> std::io::Result<ServerOptions> {
+    Err(std::io::Error::other("built without the `tls` feature"))
 }

@@ -36,6 +36,7 @@ pub struct HandshakeInfo {
     pub(crate) url: Option<String>,
     pub(crate) secure: bool,
     pub(crate) deflate: Option<DeflateParams>,
+    pub(crate) http_version: http::Version,
 }
 
 #[derive(Clone)]
@@ -57,6 +58,7 @@ impl Default for HandshakeInfo {
             url: None,
             secure: false,
             deflate: None,
+            http_version: http::Version::HTTP_11,
         }
     }
 }
@@ -80,6 +82,7 @@ impl std::fmt::Debug for HandshakeInfo {
             .field("peer_addr", &self.peer_addr)
             .field("url", &self.url)
             .field("secure", &self.secure)
+            .field("http_version", &self.http_version)
             .finish()
     }
 }
@@ -131,6 +134,7 @@ impl HandshakeInfo {
         Self {
             response_at: head.len(),
             heads: head.into_boxed_slice(),
+            http_version: req.version(),
             ..Self::default()
         }
     }
@@ -286,7 +290,11 @@ impl HandshakeInfo {
     /// # }
     /// ```
     pub fn host_and_port(&self) -> Option<(&str, Option<u16>)> {
-        let host = self.headers().get(http::header::HOST)?.to_str().ok()?;
+        let host = match self.headers().get(http::header::HOST) {
+            Some(host) => host.to_str().ok()?,
+            // HTTP/2 carries the authority in `:authority`, not `Host`.
+            None => self.uri().authority()?.as_str(),
+        };
         Some(split_host_port(host))
     }
 
@@ -350,6 +358,22 @@ impl HandshakeInfo {
     /// ```
     pub fn is_secure(&self) -> bool {
         self.secure
+    }
+
+    /// The HTTP version that carried the handshake: `HTTP_11` for an upgrade (`HTTP_10`
+    /// for the rare hybi-00 client that says so), `HTTP_2` for a WebSocket on an HTTP/2
+    /// stream (RFC 8441's extended CONNECT), several of which share one connection.
+    ///
+    /// ```
+    /// # fn f(ws: &rfc6455::WebSocket) {
+    /// if ws.handshake().http_version() == http::Version::HTTP_2 {
+    ///     println!("one of the streams of an HTTP/2 connection");
+    /// }
+    /// # }
+    /// assert_eq!(rfc6455::HandshakeInfo::default().http_version(), http::Version::HTTP_11);
+    /// ```
+    pub fn http_version(&self) -> http::Version {
+        self.http_version
     }
 }
 

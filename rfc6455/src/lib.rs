@@ -165,6 +165,7 @@ mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod http1;
+pub mod http2;
 mod info;
 mod random;
 mod server;

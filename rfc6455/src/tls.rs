@@ -56,6 +56,8 @@ use crate::error::Error;
 
 /// ALPN: WebSockets (and the fallback HTTP service) speak HTTP/1.1.
 const ALPN_HTTP11: &[u8] = b"http/1.1";
+/// HTTP/2 over TLS (RFC 9113 §3.2).
+pub(crate) const ALPN_H2: &[u8] = b"h2";
 
 /// The crypto provider: the process default if the program installed one, else `ring`.
 fn provider() -> Arc<CryptoProvider> {
@@ -107,9 +109,11 @@ fn pem_error(e: rustls::pki_types::pem::Error, what: &str) -> io::Error {
 /// and the server speaks `wss://` (and `https://` for its fallback service) on its port.
 ///
 /// A configuration built here offers TLS 1.2 and 1.3, no client certificates, and ALPN
-/// `http/1.1`. Build your own [`rustls::ServerConfig`] for anything else (client
-/// certificates, several names via a certificate resolver, session tickets) and pass it to
-/// [`from_config`](Self::from_config); keep its ALPN list empty or include `http/1.1`.
+/// `h2` then `http/1.1`: a client that picks `h2` speaks HTTP/2 and opens its WebSockets
+/// as streams (RFC 8441). Build your own [`rustls::ServerConfig`] for anything else
+/// (client certificates, several names via a certificate resolver, session tickets, no
+/// HTTP/2) and pass it to [`from_config`](Self::from_config); keep its ALPN list empty or
+/// include `http/1.1` (and `h2` for HTTP/2).
 ///
 /// ```no_run
 /// # fn demo() -> std::io::Result<()> {
@@ -184,7 +188,7 @@ impl ServerTls {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .map_err(|e| invalid_data(format!("certificate and key: {e}")))?;
-        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
         Ok(Self {
             config: Arc::new(config),
         })
@@ -207,7 +211,7 @@ impl ServerTls {
     /// ```no_run
     /// # fn demo() -> std::io::Result<()> {
     /// let tls = rfc6455::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
-    /// assert_eq!(tls.config().alpn_protocols, [b"http/1.1".to_vec()]);
+    /// assert_eq!(tls.config().alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
     /// # Ok(()) }
     /// ```
     pub fn config(&self) -> &Arc<ServerConfig> {
@@ -362,6 +366,19 @@ impl ClientTls {
         Ok(roots)
     }
 
+    /// A digest of these settings: HTTP/2 connections made with equal settings are shared.
+    pub(crate) fn digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.config.as_ref().map(Arc::as_ptr).hash(&mut hasher);
+        self.roots.hash(&mut hasher);
+        for cert in &self.extra {
+            cert.as_ref().hash(&mut hasher);
+        }
+        self.danger_accept_invalid_certificates.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// TLS over `tcp` to `host` (a DNS name or an IP address, no brackets): SNI and name
     /// check on `host`.
     pub(crate) async fn connect(
@@ -369,7 +386,23 @@ impl ClientTls {
         host: &str,
         tcp: tokio::net::TcpStream,
     ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Error> {
-        let config = self.client_config()?;
+        self.connect_offering(host, tcp, false).await
+    }
+
+    /// [`connect`](Self::connect), offering `h2` before `http/1.1` by ALPN when `h2` is
+    /// set (the server's choice: `alpn_protocol()` of the stream).
+    pub(crate) async fn connect_offering(
+        &self,
+        host: &str,
+        tcp: tokio::net::TcpStream,
+        h2: bool,
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, Error> {
+        let mut config = self.client_config()?;
+        if h2 {
+            let mut with_h2 = (*config).clone();
+            with_h2.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+            config = Arc::new(with_h2);
+        }
         let name = ServerName::try_from(host.to_owned()).map_err(|e| {
             Error::tls(
                 format!("handshake with {host}"),

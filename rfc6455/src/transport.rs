@@ -30,6 +30,9 @@ pub enum Transport {
     Tcp(TcpStream),
     /// A connection upgraded by hyper.
     Upgraded(TokioIo<Upgraded>),
+    /// One stream of an HTTP/2 connection (RFC 8441), this end the client
+    /// ([`ClientOptions::http2`](crate::ClientOptions::http2)).
+    H2(Box<crate::http2::H2Stream>),
     /// TLS over TCP, this end the client (`wss://` from [`connect`](crate::connect)).
     #[cfg(feature = "tls")]
     TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
@@ -48,6 +51,10 @@ macro_rules! delegate {
             }
             Transport::Upgraded($io) => {
                 let $io = Pin::new($io);
+                $e
+            }
+            Transport::H2($io) => {
+                let $io = Pin::new(&mut **$io);
                 $e
             }
             #[cfg(feature = "tls")]
@@ -95,6 +102,7 @@ impl AsyncWrite for Transport {
         match self {
             Self::Tcp(io) => io.is_write_vectored(),
             Self::Upgraded(io) => io.is_write_vectored(),
+            Self::H2(io) => io.is_write_vectored(),
             #[cfg(feature = "tls")]
             Self::TlsClient(io) => io.is_write_vectored(),
             #[cfg(feature = "tls")]

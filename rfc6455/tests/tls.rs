@@ -201,9 +201,12 @@ async fn wss_over_ipv4_and_ipv6_literals() {
 #[tokio::test]
 async fn server_tls_from_pem_text_and_user_built_configs() {
     let pki = Pki::new();
-    // ServerTls from PEM in memory; a user-built ClientConfig without ALPN.
+    // ServerTls from PEM in memory (ALPN h2 and http/1.1); a user-built ClientConfig without ALPN.
     let tls = ServerTls::from_pem(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes()).unwrap();
-    assert_eq!(tls.config().alpn_protocols, [b"http/1.1".to_vec()]);
+    assert_eq!(
+        tls.config().alpn_protocols,
+        [b"h2".to_vec(), b"http/1.1".to_vec()]
+    );
     let (server, _seen) = echo_server(tls).await;
     let client_config = rustls::ClientConfig::builder_with_provider(ring())
         .with_safe_default_protocol_versions()

@@ -30,7 +30,8 @@ export function playwrightChromium() {
 // folder named after `profilePrefix`), collecting the page's console lines and errors.
 // Returns `{ value, consoleLines, pageErrors }`, `value` being what `body` returned; the
 // browser is closed and the profile removed either way (an error is thrown on).
-export async function withPage(chromium, profilePrefix, body) {
+// `extraArgs` go to Chromium after the usual ones.
+export async function withPage(chromium, profilePrefix, body, extraArgs = []) {
   const userDataDir = mkdtempSync(join(tmpdir(), profilePrefix));
   const consoleLines = [];
   const pageErrors = [];
@@ -39,7 +40,7 @@ export async function withPage(chromium, profilePrefix, body) {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: [...ARGS, ...extraArgs],
     });
     const page = context.pages()[0] || (await context.newPage());
     page.on("console", (msg) => consoleLines.push(msg.text()));

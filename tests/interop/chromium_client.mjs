@@ -2,7 +2,10 @@
 // that our server serves, waits for its checks (interop.js) and prints them.
 //
 //   node tests/interop/chromium_client.mjs --url http://127.0.0.1:PORT/?sizes=0,1,…
-//        [--timeout-ms 90000] [--screenshot /tmp/page.png]
+//        [--timeout-ms 90000] [--screenshot /tmp/page.png] [--trust-cert cert.pem]
+//
+// With --trust-cert, Chromium trusts that server certificate (its public key, by
+// --ignore-certificate-errors-spki-list), for a page served over https://.
 //
 // Uses Debian's /usr/bin/chromium (or $CHROMIUM) through playwright-core, installed in
 // tests/browser (scripts/install-peers.sh: apt-get install chromium; npm ci there).
@@ -10,17 +13,19 @@
 // `PASS chromium (<n> checks)` and exits 0 only if every check passed (1 otherwise, 3 if
 // a piece is missing). Run by rfc6455/tests/interop_chromium.rs, which starts the server.
 
-import { existsSync } from "node:fs";
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 // playwright-core is pinned and installed by tests/browser's package-lock.json.
 import { CHROMIUM, playwrightChromium, withPage } from "../browser/chromium.mjs";
 
 function parseArgs(argv) {
-  const args = { url: null, timeoutMs: 90000, screenshot: null };
+  const args = { url: null, timeoutMs: 90000, screenshot: null, trustCert: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (key === "--url") { args.url = value; }
     else if (key === "--timeout-ms") { args.timeoutMs = Number(value); }
     else if (key === "--screenshot") { args.screenshot = value; }
+    else if (key === "--trust-cert") { args.trustCert = value; }
     else { throw new Error(`unknown argument ${key}`); }
   }
   if (!args.url) { throw new Error("--url is required"); }
@@ -41,6 +46,14 @@ try {
   missing(`playwright-core is not installed in tests/browser (npm ci --prefix tests/browser): ${e.message}`);
 }
 
+// The base64 SHA-256 of the certificate's SubjectPublicKeyInfo: what Chromium's
+// --ignore-certificate-errors-spki-list takes.
+function spkiHash(pemFile) {
+  const spki = new X509Certificate(readFileSync(pemFile)).publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("base64");
+}
+const extraArgs = args.trustCert ? [`--ignore-certificate-errors-spki-list=${spkiHash(args.trustCert)}`] : [];
+
 let results;
 let timedOut;
 let consoleLines;
@@ -60,7 +73,7 @@ try {
       const results = await page.evaluate(() => (window.interop ? window.interop.results : []));
       if (args.screenshot) { await page.screenshot({ path: args.screenshot, fullPage: true }); }
       return { results, timedOut };
-    }));
+    }, extraArgs));
 } catch (e) {
   console.log(`FAIL browser: ${e.stack || e}`);
   process.exit(1);

@@ -434,6 +434,45 @@ impl ClientHandshake {
             return Err(HandshakeError::InvalidAccept);
         }
 
+        self.check_offered(headers)
+    }
+
+    /// Checks the answer to the same offer sent as an extended CONNECT on an HTTP/2
+    /// stream (RFC 8441 §5): a `2xx` status opens the WebSocket, and there is no
+    /// `Upgrade`, `Connection` or `Sec-WebSocket-Accept` to check; the extensions and the
+    /// subprotocol are checked as by [`check_response`](Self::check_response).
+    ///
+    /// # Errors
+    ///
+    /// [`UnexpectedStatus`](HandshakeError::UnexpectedStatus) for a status that is not
+    /// `2xx`; then as [`check_response`](Self::check_response) for the two headers.
+    ///
+    /// ```
+    /// use rfc6455_proto::handshake::ClientRequest;
+    ///
+    /// let (_, handshake) = ClientRequest::new("wss://example.com/chat".parse()?, [0; 16])
+    ///     .subprotocols(["chat"])
+    ///     .build()?;
+    /// let response = http::Response::builder()
+    ///     .status(200)
+    ///     .header("sec-websocket-protocol", "chat")
+    ///     .body(())?;
+    /// let answer = handshake.check_connect_response(&response)?;
+    /// assert_eq!(answer.subprotocol(), Some("chat"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_connect_response<B>(
+        &self,
+        resp: &Response<B>,
+    ) -> Result<ServerAnswer, HandshakeError> {
+        if !resp.status().is_success() {
+            return Err(HandshakeError::UnexpectedStatus(resp.status()));
+        }
+        self.check_offered(resp.headers())
+    }
+
+    /// §4.1 items 5 and 6: the extensions and the subprotocol of an answer were offered.
+    fn check_offered(&self, headers: &HeaderMap) -> Result<ServerAnswer, HandshakeError> {
         // §4.1 item 5: "If the response includes a |Sec-WebSocket-Extensions| header field
         // and this header field indicates the use of an extension that was not present in
         // the client's handshake ..., the client MUST _Fail the WebSocket Connection_."

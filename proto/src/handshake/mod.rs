@@ -45,6 +45,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # HTTP/2 (RFC 8441)
+//!
+//! On an HTTP/2 stream the client opens a WebSocket with an extended CONNECT
+//! (`:protocol websocket`) instead of an upgrade: the server checks it with
+//! [`check_connect_request`] and answers the offer's [`ClientOffer::response`], which is
+//! then `200` without a key or accept.
+//!
 //! # Header values
 //!
 //! Header values that are not visible ASCII (the `http` crate allows any byte but control
@@ -54,10 +61,12 @@
 
 mod accept;
 pub mod client;
+mod connect;
 mod headers;
 pub mod server;
 
 pub use self::accept::{WEBSOCKET_GUID, WEBSOCKET_VERSION, accept_key};
 pub use self::client::{ClientHandshake, ClientRequest, ServerAnswer};
+pub use self::connect::check_connect_request;
 pub use self::headers::{header_has_token, header_tokens};
 pub use self::server::{ClientOffer, check_request, is_upgrade_request, reject};

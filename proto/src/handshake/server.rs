@@ -156,6 +156,7 @@ pub fn check_request<B>(req: &Request<B>) -> Result<ClientOffer, HandshakeError>
         key: key.to_owned(),
         subprotocols,
         extensions,
+        connect: false,
     })
 }
 
@@ -192,13 +193,41 @@ fn is_valid_key(key: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientOffer {
+    /// Empty for an extended CONNECT (RFC 8441), which has no key.
     key: String,
     subprotocols: Vec<String>,
     extensions: Vec<ExtensionOffer>,
+    /// Made by [`check_connect_request`](super::check_connect_request): answered `200`.
+    connect: bool,
 }
 
 impl ClientOffer {
-    /// The `Sec-WebSocket-Key` value, as sent (base64 of the client's nonce).
+    /// The offer of an extended CONNECT (RFC 8441), which has no key.
+    pub(super) fn connect(subprotocols: Vec<String>, extensions: Vec<ExtensionOffer>) -> Self {
+        Self {
+            key: String::new(),
+            subprotocols,
+            extensions,
+            connect: true,
+        }
+    }
+
+    /// Whether this offer came as an extended CONNECT on an HTTP/2 stream (RFC 8441,
+    /// [`check_connect_request`](super::check_connect_request)) rather than as an
+    /// HTTP/1.1 upgrade; its answer is then `200`, not `101`.
+    ///
+    /// ```
+    /// # use rfc6455_proto::handshake::{ClientRequest, check_request};
+    /// let (request, _) = ClientRequest::new("ws://h/".parse()?, [0; 16]).build()?;
+    /// assert!(!check_request(&request)?.is_connect());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+
+    /// The `Sec-WebSocket-Key` value, as sent (base64 of the client's nonce); empty for an
+    /// extended CONNECT, which has none (RFC 8441 §5).
     ///
     /// ```
     /// # use rfc6455_proto::handshake::{ClientRequest, check_request};
@@ -292,6 +321,10 @@ impl ClientOffer {
         self.response_with(subprotocol, None)
     }
 
+    /// For an extended CONNECT ([`is_connect`](Self::is_connect)) the answer is `200 OK`
+    /// with only `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` (RFC 8441 §5: no
+    /// `Upgrade`, `Connection` or `Sec-WebSocket-Accept`).
+    ///
     /// Like [`response`](Self::response), and adds `Sec-WebSocket-Extensions: extensions`
     /// for the accepted extensions (elements of [`extensions`](Self::extensions), in the
     /// order in which they apply, §9.1).
@@ -318,15 +351,22 @@ impl ClientOffer {
         extensions: Option<&str>,
     ) -> Response<()> {
         let mut response = Response::new(());
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        // RFC 8441 §5: a 2xx answer opens the stream's WebSocket.
+        *response.status_mut() = if self.connect {
+            StatusCode::OK
+        } else {
+            StatusCode::SWITCHING_PROTOCOLS
+        };
         let headers = response.headers_mut();
-        // §4.2.2 item 5.2 and 5.3.
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        // §4.2.2 item 5.4: "A |Sec-WebSocket-Accept| header field."
-        if let Ok(accept) = HeaderValue::try_from(accept_key(self.key.as_bytes())) {
-            // Always taken: base64 is visible ASCII.
-            headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+        if !self.connect {
+            // §4.2.2 item 5.2 and 5.3.
+            headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+            headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+            // §4.2.2 item 5.4: "A |Sec-WebSocket-Accept| header field."
+            if let Ok(accept) = HeaderValue::try_from(accept_key(self.key.as_bytes())) {
+                // Always taken: base64 is visible ASCII.
+                headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+            }
         }
         if let Some(protocol) = subprotocol {
             debug_assert!(
@@ -398,7 +438,7 @@ pub fn reject(error: &HandshakeError) -> Response<String> {
             headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
             headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         }
-        HandshakeError::MethodNotGet => {
+        HandshakeError::MethodNotGet | HandshakeError::ConnectWithoutProtocol => {
             headers.insert(ALLOW, HeaderValue::from_static("GET"));
         }
         _ => {}

@@ -14,6 +14,7 @@
 //! - `cookies`: the `Cookie` header.
 
 use http::{HeaderMap, Response};
+use rfc6455_proto::Variant;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
@@ -21,10 +22,12 @@ use tokio::time::{Instant, timeout_at};
 use crate::client::handshake::Opening;
 use crate::client::target::{Target, parse_url};
 use crate::error::Error;
+use crate::http2::Http2;
 use crate::socket::WebSocket;
 use crate::transport::Transport;
 
 mod cookies;
+mod h2;
 mod handshake;
 mod options;
 mod proxy;
@@ -205,6 +208,24 @@ async fn attempt(
         }
         None => None,
     };
+    // HTTP/2 (RFC 8441) when asked for, never through a proxy or for hybi-00.
+    if options.http2 != Http2::Off && proxy.is_none() && options.variant != Variant::Hybi00 {
+        match h2::attempt(target, options, headers).await? {
+            h2::Outcome::Connected(ws, response) => return Ok((ws, response)),
+            h2::Outcome::Http11(io, local_addr, peer_addr) => {
+                let opening = Opening {
+                    target,
+                    options,
+                    headers,
+                    follows_redirects: options.max_redirects > 0,
+                    local_addr,
+                    peer_addr,
+                };
+                return handshake::open(io, opening).await;
+            }
+            h2::Outcome::Unavailable => {}
+        }
+    }
     let deadline = Instant::now() + options.connect_timeout;
     let tcp = match &proxy {
         Some(proxy) => timeout_at(

@@ -15,6 +15,7 @@ use crate::client::cookies;
 use crate::client::proxy::Proxy;
 use crate::config::Config;
 use crate::error::Error;
+use crate::http2::Http2;
 #[cfg(feature = "tls")]
 use crate::tls::{ClientTls, TrustRoots};
 
@@ -70,6 +71,7 @@ pub struct ClientOptions {
     pub(crate) config: Config,
     pub(crate) variant: Variant,
     pub(crate) hybi00_framing: FramingMode,
+    pub(crate) http2: Http2,
     #[cfg(feature = "tls")]
     pub(crate) tls: ClientTls,
 }
@@ -92,6 +94,7 @@ impl Default for ClientOptions {
             config: Config::default(),
             variant: Variant::Rfc6455,
             hybi00_framing: FramingMode::Old,
+            http2: Http2::Off,
             #[cfg(feature = "tls")]
             tls: ClientTls::default(),
         }
@@ -387,6 +390,25 @@ impl ClientOptions {
     /// # Errors
     /// [`ErrorKind::Handshake`](crate::ErrorKind::Handshake) for an option given an
     /// unusable value.
+    /// Whether to open the WebSocket as a stream of an HTTP/2 connection (RFC 8441),
+    /// shared with the other `connect` calls to the same origin: [`Http2::Off`] (the
+    /// default), [`Http2::Prefer`] (over TLS, when the server agrees) or
+    /// [`Http2::Require`] (over TLS, or h2c with prior knowledge for `ws://`).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), rfc6455::Error> {
+    /// use rfc6455::{ClientOptions, http2::Http2};
+    /// let options = ClientOptions::default().http2(Http2::Prefer);
+    /// let (ws, _) = rfc6455::connect_with("wss://example.com/chat", options).await?;
+    /// println!("over {:?}", ws.handshake().http_version());
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "the options are changed in the value returned, which is lost if not used"]
+    pub fn http2(mut self, mode: Http2) -> Self {
+        self.http2 = mode;
+        self
+    }
+
     pub(crate) fn request_headers(&self, own: HeaderMap) -> Result<HeaderMap, Error> {
         if let Some(what) = self.invalid {
             return Err(HandshakeError::InvalidHeader(what).into());

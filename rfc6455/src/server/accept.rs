@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
 use rfc6455_proto::extension::deflate::DeflateParams;
 use rfc6455_proto::hybi00::{self, FramingMode};
 use rfc6455_proto::{HandshakeError, Role, handshake};
@@ -202,8 +202,16 @@ pub(crate) fn negotiate<St>(
         Rfc6455(handshake::ClientOffer),
         Hybi00(hybi00::Hybi00Offer, FramingMode),
     }
-    let offer = match handshake::check_request(req) {
+    let offer = match check(req) {
         Ok(offer) => Offer::Rfc6455(offer),
+        // HTTP/2 has no upgrade, and no hybi-00.
+        Err(e) if req.version() == Version::HTTP_2 => {
+            return Err(if req.method() == Method::CONNECT {
+                Refusal::Invalid(e)
+            } else {
+                Refusal::NotUpgrade(e)
+            });
+        }
         Err(e) if !handshake::is_upgrade_request(req) => return Err(Refusal::NotUpgrade(e)),
         // An upgrade that is not RFC 6455 may be the hybi-00 draft (tried second, as the
         // original does).
@@ -253,6 +261,42 @@ pub(crate) fn negotiate<St>(
         hybi00,
     };
     Ok((response, accepted))
+}
+
+/// Check `req` by the rules of its HTTP version: an upgrade on HTTP/1.1 (RFC 6455
+/// §4.2.1), an extended CONNECT on HTTP/2 (RFC 8441 §4–§5, `:protocol` read from hyper's
+/// [`Protocol`](hyper::ext::Protocol) extension).
+///
+/// # Errors
+/// The first rule broken.
+pub(crate) fn check<B>(req: &Request<B>) -> Result<handshake::ClientOffer, HandshakeError> {
+    if req.version() == Version::HTTP_2 {
+        let protocol = req.extensions().get::<hyper::ext::Protocol>();
+        handshake::check_connect_request(req, protocol.map(hyper::ext::Protocol::as_str))
+    } else {
+        handshake::check_request(req)
+    }
+}
+
+/// Whether `req` asks for a WebSocket, for routing (not a validation): an `Upgrade:
+/// websocket` on HTTP/1, any CONNECT on HTTP/2 (a plain or foreign one is refused by the
+/// accept path, never passed to a fallback service).
+pub(crate) fn wants_websocket<B>(req: &Request<B>) -> bool {
+    if req.version() == Version::HTTP_2 {
+        req.method() == Method::CONNECT
+    } else {
+        handshake::is_upgrade_request(req)
+    }
+}
+
+/// Remove what HTTP/2 forbids (RFC 9113 §8.2.2: `Connection`, `Upgrade`, …) from an
+/// answer to an HTTP/2 request, such as the `Upgrade: websocket` of a `426`.
+pub(crate) fn fit_version<B>(version: Version, response: &mut Response<B>) {
+    if version == Version::HTTP_2 {
+        let headers = response.headers_mut();
+        headers.remove(http::header::CONNECTION);
+        headers.remove(http::header::UPGRADE);
+    }
 }
 
 /// permessage-deflate (RFC 7692) on the server: when `config` turns it on, the first

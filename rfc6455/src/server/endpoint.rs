@@ -16,7 +16,9 @@ use http::{Request, Response};
 use http_body_util::Full;
 use hyper::upgrade::OnUpgrade;
 
-use super::accept::{Accepted, ConnInfo, Opening, Refusal, negotiate, plain_http_answer};
+use super::accept::{
+    Accepted, ConnInfo, Opening, Refusal, fit_version, negotiate, plain_http_answer,
+};
 use super::hook::{Handshake, Rejection};
 use super::registry::Registry;
 use super::settings::Settings;
@@ -100,7 +102,8 @@ pub(crate) fn run(
     }
 }
 
-/// Answer an upgrade request that hyper read. On a `101`, a task awaits hyper's upgrade
+/// Answer an upgrade request that hyper read (or an extended CONNECT on an HTTP/2
+/// stream: the `200` then opens the stream's WebSocket). On a `101`, a task awaits hyper's upgrade
 /// and then runs the connection: one of `registry`'s tasks (stopped with the server) when
 /// there is one, otherwise a task of its own.
 pub(crate) fn answer_hyper(
@@ -113,8 +116,14 @@ pub(crate) fn answer_hyper(
 ) -> Response<Full<Bytes>> {
     let (response, accepted) = match negotiate(req, settings, conn, |hs| endpoint.open(hs)) {
         Ok(accepted) => accepted,
-        Err(Refusal::NotUpgrade(_)) => return endpoint.plain(req).map(Full::new),
-        Err(refusal) => return refusal.into_response().map(Full::new),
+        Err(refusal) => {
+            let mut response = match refusal {
+                Refusal::NotUpgrade(_) => endpoint.plain(req),
+                refusal => refusal.into_response(),
+            };
+            fit_version(req.version(), &mut response);
+            return response.map(Full::new);
+        }
     };
     let stop = registry.map(|_| Arc::new(StopSignal::default()));
     let task = {

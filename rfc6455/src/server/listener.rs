@@ -3,6 +3,7 @@
 //! upgrade), and hyper for everything else.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,12 +16,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use rfc6455_proto::handshake;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-use super::accept::{ConnInfo, negotiate};
+use super::accept::{ConnInfo, negotiate, wants_websocket};
 use super::endpoint::{self, ConnectionFuture, Endpoint};
 use super::fallback::{ResponseBody, boxed};
+use super::h2;
 use super::options::ServerOptions;
 use super::registry::{Registry, ServerHandle};
 use super::settings::Settings;
@@ -170,6 +171,17 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1))
     };
+    #[cfg(feature = "tls")]
+    if let Transport::TlsServer(tls) = &io
+        && tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2)
+    {
+        let io = Rewound {
+            prefix: bytes::Bytes::new(),
+            io,
+        };
+        serve_h2(io, server, conn, stop).await;
+        return None;
+    }
     let mut buf = BytesMut::new();
     let limit = settings.max_header_size;
     let head = tokio::select! {
@@ -219,6 +231,14 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
         buf = rest;
         // The next request is a new one, with the whole timeout for its head.
         started = tokio::time::Instant::now();
+    }
+    if settings.h2c && buf.starts_with(h2::PREFACE_START) {
+        let io = Rewound {
+            prefix: buf.freeze(),
+            io,
+        };
+        serve_h2(io, server, conn, stop).await;
+        return None;
     }
     let io = TokioIo::new(Rewound {
         prefix: buf.freeze(),
@@ -285,28 +305,7 @@ async fn serve_connection<I>(
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let max_buf_size = server.settings.max_header_size;
-    let service = service_fn(move |mut req: Request<Incoming>| {
-        let response = match &server.settings.fallback {
-            Some(fallback) if !handshake::is_upgrade_request(&req) => {
-                Either::Left(fallback.call(req))
-            }
-            _ => {
-                let on_upgrade = hyper::upgrade::on(&mut req);
-                let (parts, _body) = req.into_parts();
-                let req = Request::from_parts(parts, ());
-                let response = endpoint::answer_hyper(
-                    &req,
-                    on_upgrade,
-                    &*server.endpoint,
-                    &server.settings,
-                    &conn,
-                    Some(&server.registry),
-                );
-                Either::Right(std::future::ready(boxed(response)))
-            }
-        };
-        async move { Ok::<Response<ResponseBody>, Infallible>(response.await) }
-    });
+    let service = service(server, conn);
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
@@ -328,4 +327,55 @@ async fn serve_connection<I>(
     if let Err(e) = result {
         tracing::debug!("HTTP connection ended: {e}");
     }
+}
+
+/// Serve an HTTP/2 connection (`h2` by ALPN, or h2c): each extended CONNECT to the
+/// accept path, other requests to the fallback service.
+async fn serve_h2(io: Rewound, server: Arc<Server>, conn: ConnInfo, stop: Arc<StopSignal>) {
+    let max_header_size = server.settings.max_header_size;
+    let max_streams = server.settings.http2_max_streams;
+    h2::serve(
+        io,
+        service(server, conn),
+        max_header_size,
+        max_streams,
+        stop,
+    )
+    .await;
+}
+
+/// The hyper service of one connection (HTTP/1.1 or HTTP/2): requests for a WebSocket
+/// (an upgrade, an extended CONNECT) to the accept path, others to the fallback service
+/// (or the endpoint's plain answer).
+fn service(
+    server: Arc<Server>,
+    conn: ConnInfo,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<ResponseBody>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<ResponseBody>, Infallible>> + Send + 'static,
+> + Clone
++ Send
++ 'static {
+    service_fn(move |mut req: Request<Incoming>| {
+        let response = match &server.settings.fallback {
+            Some(fallback) if !wants_websocket(&req) => Either::Left(fallback.call(req)),
+            _ => {
+                let on_upgrade = hyper::upgrade::on(&mut req);
+                let (parts, _body) = req.into_parts();
+                let req = Request::from_parts(parts, ());
+                let response = endpoint::answer_hyper(
+                    &req,
+                    on_upgrade,
+                    &*server.endpoint,
+                    &server.settings,
+                    &conn,
+                    Some(&server.registry),
+                );
+                Either::Right(std::future::ready(boxed(response)))
+            }
+        };
+        async move { Ok::<Response<ResponseBody>, Infallible>(response.await) }
+    })
 }

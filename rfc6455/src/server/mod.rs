@@ -13,6 +13,10 @@
 //! `426` for a wrong `Sec-WebSocket-Version`) with the reason in the body. A refused
 //! upgrade keeps the connection for the next request (HTTP/1.1 keep-alive) either way.
 //!
+//! HTTP/2 (over TLS by ALPN, or in cleartext with [`ServerOptions::h2c`]) is served by
+//! hyper's HTTP/2 server: each WebSocket is one stream, opened by an extended CONNECT
+//! (RFC 8441) and checked by the same accept path.
+//!
 //! [`accept`] and [`accept_with`] run the same handshake on a stream the program accepted
 //! itself.
 //!
@@ -22,6 +26,7 @@
 //!
 //! ```text
 //! listener ──▶ crate::http1    the fast path's request head reader and response writer
+//!    │    ──▶ h2              an HTTP/2 connection (ALPN h2, or h2c), RFC 8441 streams
 //!    │    ──▶ registry        the server's tasks, ServerHandle
 //!    ▼
 //! endpoint ──▶ upgrade         hook + handler erased; hand-off from the fast path or hyper
@@ -37,6 +42,7 @@
 mod accept;
 mod endpoint;
 mod fallback;
+mod h2;
 mod hook;
 mod hybi00;
 mod listener;

@@ -31,6 +31,8 @@ use crate::config::Config;
 /// | [`hybi00`](Self::hybi00) | off: only RFC 6455 upgrades are accepted |
 /// | [`fallback`](Self::fallback) | none: a request that is not an upgrade gets `426 Upgrade Required` |
 /// | [`tls`](Self::tls) | none: plain `ws://` (TLS needs the `tls` feature, on by default) |
+/// | [`h2c`](Self::h2c) | off: cleartext connections speak HTTP/1.1 only (over TLS, ALPN picks `h2` or `http/1.1`) |
+/// | [`http2_max_streams`](Self::http2_max_streams) | 256 streams at once on one HTTP/2 connection |
 ///
 /// ```
 /// use std::time::Duration;
@@ -69,6 +71,10 @@ pub struct ServerOptions {
     pub config: Config,
     /// hybi-00 upgrades accepted, and their framing; `None`: RFC 6455 only.
     pub hybi00: Option<FramingMode>,
+    /// Whether a cleartext connection may speak HTTP/2 with prior knowledge (h2c).
+    pub h2c: bool,
+    /// The most streams (WebSockets and requests) one HTTP/2 connection carries at once.
+    pub http2_max_streams: u32,
     pub(crate) fallback: Option<Fallback>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::ServerTls>,
@@ -86,6 +92,8 @@ impl Default for ServerOptions {
             config: Config::default(),
             fallback: None,
             hybi00: None,
+            h2c: false,
+            http2_max_streams: 256,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -156,6 +164,43 @@ impl ServerOptions {
     /// ```
     pub fn hybi00_framing(mut self, mode: FramingMode) -> Self {
         self.hybi00 = Some(mode);
+        self
+    }
+
+    /// Whether a cleartext connection may speak HTTP/2 with prior knowledge (h2c, RFC 9113
+    /// §3.3) beside HTTP/1.1 on the same port. Default `false`.
+    ///
+    /// The server tells the two apart by the first bytes (HTTP/2's preface starts `PRI *
+    /// HTTP/2.0`), so HTTP/1.1 upgrades keep their fast path. On HTTP/2 — here, or over
+    /// TLS when the client picks `h2` by ALPN — each WebSocket is one stream opened by an
+    /// extended CONNECT (RFC 8441): the server advertises `SETTINGS_ENABLE_CONNECT_PROTOCOL`
+    /// and runs the same handler, hook, routing, limits and timeouts on each stream; it
+    /// answers `200` to a valid one, `405` to a CONNECT without `:protocol`, `400` to
+    /// another `:protocol` or a malformed header, `426` to a missing or wrong
+    /// `sec-websocket-version`. Other requests go to the [fallback](Self::fallback)
+    /// service (or get `426`). hybi-00 is HTTP/1.1 only. Each HTTP/2 connection carries
+    /// at most [`http2_max_streams`](Self::http2_max_streams) WebSockets and requests at
+    /// once, and request heads up to [`max_header_size`](Self::max_header_size).
+    ///
+    /// ```
+    /// let options = rfc6455::ServerOptions::default().h2c(true);
+    /// assert!(options.h2c);
+    /// ```
+    pub fn h2c(mut self, enabled: bool) -> Self {
+        self.h2c = enabled;
+        self
+    }
+
+    /// The most streams — WebSockets and plain requests — one HTTP/2 connection carries
+    /// at once (`SETTINGS_MAX_CONCURRENT_STREAMS`, RFC 9113 §6.5.2); a client opens another
+    /// connection for more. Default 256.
+    ///
+    /// ```
+    /// let options = rfc6455::ServerOptions::default().h2c(true).http2_max_streams(1000);
+    /// assert_eq!(options.http2_max_streams, 1000);
+    /// ```
+    pub fn http2_max_streams(mut self, streams: u32) -> Self {
+        self.http2_max_streams = streams;
         self
     }
 
@@ -239,6 +284,8 @@ impl ServerOptions {
 
     /// Serve TLS on the port: `wss://` for WebSockets (hybi-00's `Sec-WebSocket-Location`
     /// then says `wss://`) and `https://` for the [fallback](Self::fallback) service.
+    /// The client picks HTTP/2 or HTTP/1.1 by ALPN among those the [`ServerTls`](crate::tls::ServerTls) offers
+    /// (both, when made from PEM files; see [`h2c`](Self::h2c) for what HTTP/2 serves).
     ///
     /// The TLS handshake counts against the [handshake
     /// timeout](Self::handshake_timeout). A client that fails the TLS handshake, or speaks

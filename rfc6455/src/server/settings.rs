@@ -24,6 +24,10 @@ pub(crate) struct Settings {
     pub(crate) handshake_timeout: Duration,
     /// The largest request head read, in bytes (never below 8 KiB).
     pub(crate) max_header_size: usize,
+    /// Whether a cleartext connection may speak HTTP/2 with prior knowledge.
+    pub(crate) h2c: bool,
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` of an HTTP/2 connection.
+    pub(crate) http2_max_streams: u32,
     /// The service for plain HTTP requests, if any.
     pub(crate) fallback: Option<Fallback>,
     /// The TLS settings of a TLS server.
@@ -52,6 +56,8 @@ impl From<ServerOptions> for Settings {
             hybi00: options.hybi00,
             handshake_timeout: options.handshake_timeout,
             max_header_size: options.max_header_size.max(Self::MIN_HEADER_SIZE),
+            h2c: options.h2c,
+            http2_max_streams: options.http2_max_streams,
             fallback: options.fallback,
             #[cfg(feature = "tls")]
             tls: options.tls,

@@ -10,10 +10,10 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::Empty;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use rfc6455_proto::{HandshakeError, Role, handshake};
+use rfc6455_proto::{HandshakeError, Role};
 use tokio::net::TcpStream;
 
-use super::accept::{ConnInfo, agree_deflate, complete};
+use super::accept::{ConnInfo, agree_deflate, check, complete};
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -29,10 +29,16 @@ use crate::transport::{Rewound, Transport};
 /// refused as an invalid upgrade); a [`MapperService`](crate::MapperService) can accept
 /// hybi-00 too.
 ///
+/// On an HTTP/2 connection (hyper's `http2` server built with
+/// `.enable_connect_protocol()`, or axum with its `http2` feature), the request is RFC
+/// 8441's extended CONNECT with `:protocol websocket`, the response is `200 OK` instead of
+/// `101`, and the connection is that one HTTP/2 stream; a CONNECT without `:protocol` is
+/// refused with `405`, another `:protocol` with `400`.
+///
 /// # Errors
 /// The [`HandshakeError`] when the request is not a valid upgrade;
-/// [`handshake::reject`] turns it into the right HTTP answer (400, or 426 with
-/// `Sec-WebSocket-Version: 13`).
+/// [`reject`](rfc6455_proto::handshake::reject) turns it into the right HTTP answer (400,
+/// 405, or 426 with `Sec-WebSocket-Version: 13`).
 ///
 /// # Common issues
 /// - The hyper connection must be served with `.with_upgrades()`, or the future never
@@ -67,7 +73,7 @@ pub fn upgrade<B>(
     config: Config,
     subprotocols: &[&str],
 ) -> Result<(Response<Empty<Bytes>>, UpgradeFuture), HandshakeError> {
-    let offer = handshake::check_request(req)?;
+    let offer = check(req)?;
     let chosen = offer.select_subprotocol(subprotocols).map(str::to_owned);
     let mut response = offer.response(chosen.as_deref());
     let deflate = agree_deflate(&offer, &config, &mut response);

@@ -126,6 +126,8 @@ pub(crate) struct Report {
     pub(crate) close_reason: String,
     pub(crate) peer_closed_first: Option<bool>,
     pub(crate) error: Option<String>,
+    /// The HTTP version that carried the handshake.
+    pub(crate) http_version: http::Version,
 }
 
 /// Our server: echoes every message, picks `chat` if offered, obeys the commands of the
@@ -222,6 +224,7 @@ async fn echo(mut ws: WebSocket, reports: mpsc::UnboundedSender<Report>) {
         close_reason: ws.peer_close_reason().to_string(),
         peer_closed_first: ws.peer_closed_first(),
         error,
+        http_version: ws.handshake().http_version(),
     });
 }
 

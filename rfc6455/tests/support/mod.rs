@@ -10,6 +10,8 @@
 //! * [`raw`]: a hand-written peer that speaks raw frames (RFC 6455 §5.2), so tests can send
 //!   what our own client never would and see exactly what our end puts on the wire;
 //! * [`http`]: raw HTTP requests and responses, written and read byte by byte;
+//! * [`h2peer`]: an HTTP/2 client (the `h2` crate) opening WebSockets by extended CONNECT
+//!   (RFC 8441), in cleartext or over TLS;
 //! * [`peers`]: real peer programs (Python `websockets`, Node `ws`, Chromium, our examples)
 //!   as child processes; [`interop`]: our side of the interoperability matrix;
 //! * [`tls`]: certificates made at test time (feature `tls`);
@@ -31,6 +33,7 @@
 
 pub(crate) mod data;
 pub(crate) mod fds;
+pub(crate) mod h2peer;
 pub(crate) mod heap;
 pub(crate) mod http;
 pub(crate) mod interop;

@@ -174,6 +174,18 @@ pub(crate) async fn run_chromium_page(
     screenshot: &str,
     limit: Duration,
 ) -> String {
+    run_chromium_page_trusting(test, url, screenshot, limit, None).await
+}
+
+/// [`run_chromium_page`], Chromium trusting the server certificate in the PEM file `cert`
+/// (for a page served over `https://`).
+pub(crate) async fn run_chromium_page_trusting(
+    test: &str,
+    url: &str,
+    screenshot: &str,
+    limit: Duration,
+    cert: Option<&Path>,
+) -> String {
     let script = chromium_driver(test, "tests/interop/chromium_client.mjs");
     let screenshot = std::env::temp_dir().join(screenshot);
     let mut command = Command::new("node");
@@ -185,6 +197,9 @@ pub(crate) async fn run_chromium_page(
         .arg((limit.as_millis() - 15_000).to_string())
         .arg("--screenshot")
         .arg(&screenshot);
+    if let Some(cert) = cert {
+        command.arg("--trust-cert").arg(cert);
+    }
     let output = run(command, "the Chromium run", limit).await;
     output.assert_passed(
         "the Chromium run",

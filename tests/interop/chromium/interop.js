@@ -111,7 +111,8 @@ class Conn {
 async function run() {
   const params = new URLSearchParams(location.search);
   const sizes = (params.get("sizes") || "0,1,125,126,65535,65536,1048576,16777216").split(",").map(Number);
-  const url = `ws://${location.host}/echo`;
+  // wss:// on a page served over https:// (HTTP/2 there: the WebSocket is one of its streams).
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/echo`;
 
   // 1. Offering superchat and chat: the server picks chat.
   const a = await Conn.open(url, ["superchat", "chat"]);

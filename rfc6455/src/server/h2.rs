@@ -1,0 +1,76 @@
+//! Serving one HTTP/2 connection (RFC 9113) with hyper: chosen by ALPN (`h2`) on a TLS
+//! port, or by its preface in cleartext when [`ServerOptions::h2c`](crate::ServerOptions::h2c)
+//! is on. `SETTINGS_ENABLE_CONNECT_PROTOCOL` is advertised, so that a client opens each
+//! WebSocket as one stream with an extended CONNECT (RFC 8441); the listener's service
+//! sends those to the accept path and other requests to the fallback service.
+//!
+//! A WebSocket on a stream is hyper's upgraded stream: its frames travel in DATA frames,
+//! what the reader consumes is released to the peer's flow-control window, and a write
+//! waits for the peer's window (backpressure both ways). Closing the WebSocket ends the
+//! stream (END_STREAM); a stream the peer resets ends its WebSocket with an error and
+//! leaves the connection's other streams alone.
+
+use std::sync::Arc;
+
+use hyper::body::{Body, Incoming};
+use hyper::rt::bounds::Http2ServerConnExec;
+use hyper::server::conn::http2;
+use hyper::service::HttpService;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::fallback::BoxError;
+use crate::stop::StopSignal;
+
+/// The start of HTTP/2's connection preface (RFC 9113 §3.4), which no HTTP/1 request
+/// starts with.
+pub(crate) const PREFACE_START: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// The receive window of a whole connection: 16 KiB per stream it may carry, at least
+/// hyper's 1 MiB. h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`) that holds more
+/// small DATA frames unread than half of this window allows for (its guard against floods
+/// of tiny frames); a WebSocket message under 256 bytes is one such frame, so the window
+/// grows with the number of WebSockets that may each have a few in flight.
+fn connection_window(max_streams: u32) -> u32 {
+    max_streams.saturating_mul(16 * 1024).max(1 << 20)
+}
+
+/// Serve `io` as an HTTP/2 connection, each request answered by `service`, request heads
+/// up to `max_header_size` bytes, at most `max_streams` streams at once, until the peer
+/// closes it or `stop` is signalled (then the connection sends GOAWAY, finishes its open
+/// streams and ends).
+pub(crate) async fn serve<I, S, B>(
+    io: I,
+    service: S,
+    max_header_size: usize,
+    max_streams: u32,
+    stop: Arc<StopSignal>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: HttpService<Incoming, ResBody = B>,
+    S::Error: Into<BoxError>,
+    B: Body + 'static,
+    B::Error: Into<BoxError>,
+    TokioExecutor: Http2ServerConnExec<S::Future, B>,
+{
+    let conn = http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .enable_connect_protocol()
+        .max_concurrent_streams(max_streams)
+        .initial_connection_window_size(connection_window(max_streams))
+        .max_header_list_size(u32::try_from(max_header_size).unwrap_or(u32::MAX))
+        .serve_connection(TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    let mut shutting_down = false;
+    let result = std::future::poll_fn(|cx| {
+        if !shutting_down && stop.poll_stopped(cx) {
+            conn.as_mut().graceful_shutdown();
+            shutting_down = true;
+        }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::debug!("HTTP/2 connection ended: {e}");
+    }
+}
