@@ -3,8 +3,9 @@
 //! `next_frame` and the `Sink`. yawc reassembles fragmented messages and
 //! answers pings and the close handshake itself; UTF-8 validation is turned on
 //! (`with_utf8`, as the other servers validate text) and the limits are raised
-//! so the 64 MiB message fits. `--compress` offers permessage-deflate with
-//! yawc's defaults (context takeover, 15 window bits both ways).
+//! so the 64 MiB message fits. `--compress` accepts permessage-deflate with
+//! yawc's balanced settings (level 6, context takeover both ways; yawc then
+//! asks the client for `client_max_window_bits=9`).
 
 use bytes::Bytes;
 use futures_util::SinkExt as _;
