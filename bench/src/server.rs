@@ -21,6 +21,10 @@ pub struct ServerArgs {
     /// Number of tokio worker threads (multi-thread runtime).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Offer permessage-deflate (the servers that support it; the others
+    /// ignore it, and the deflate load generator then fails the run).
+    #[arg(long)]
+    pub compress: bool,
 }
 
 impl ServerArgs {

@@ -37,7 +37,9 @@ thread_local! {
 /// use, it is parked as the thread's large buffer.
 pub(crate) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
     debug_assert!(own.is_empty());
-    if own.try_reclaim(SPARE_READ) {
+    // A connection whose buffer went back to the thread holds none (capacity 0): no
+    // reclaim to try.
+    if own.capacity() > 0 && own.try_reclaim(SPARE_READ) {
         return own;
     }
     if own_is_large {

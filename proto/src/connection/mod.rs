@@ -262,7 +262,9 @@ impl Connection {
     /// # Panics
     /// If `n` exceeds the pending length (a caller bug, never caused by the peer).
     pub fn consume_output(&mut self, n: usize) {
-        let _ = self.out.split_to(n);
+        // `advance`, not `split_to`: the written bytes need no handle of their own, and
+        // splitting would turn the buffer into a shared one (an allocation per write).
+        bytes::Buf::advance(&mut self.out, n);
         self.pong_written(n);
         if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
             // Give back a buffer that a large message grew, so idle connections stay small.

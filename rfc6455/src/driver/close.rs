@@ -45,7 +45,7 @@ where
             (Some(one), None) | (None, Some(one)) => one,
             (None, None) => return Poll::Pending,
         };
-        ready!(self.poll_deadline(cx, deadline));
+        ready!(self.poll_deadline_lazy(cx, deadline));
         if idle.is_some_and(|idle| idle <= deadline) {
             let _ = self.core.send_close(CloseCode::GOING_AWAY, "idle timeout");
             self.error = Some(Error::idle_timeout());
@@ -150,6 +150,27 @@ impl<S> Driver<S> {
             timer.as_mut().reset(deadline);
         }
         timer.as_mut().poll(cx)
+    }
+
+    /// [`poll_deadline`](Self::poll_deadline) for a deadline that moves later all the
+    /// time (the idle and keepalive deadlines move with every read): a timer set for an
+    /// earlier instant is left as it is, wakes the task early and is moved to `deadline`
+    /// then. Moving the timer costs a timer-wheel update; this way a busy connection
+    /// pays it about once per deadline period instead of once per message.
+    fn poll_deadline_lazy(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() > deadline {
+            timer.as_mut().reset(deadline);
+        }
+        ready!(timer.as_mut().poll(cx));
+        if timer.deadline() < deadline {
+            // Woken early: wait on for the deadline itself.
+            timer.as_mut().reset(deadline);
+            return timer.as_mut().poll(cx);
+        }
+        Poll::Ready(())
     }
 
     /// The connection is over: `error` (unless one is already pending) goes to the program.

@@ -6,6 +6,7 @@
 //! while the load generator is pinned to CPU 1; servers are interleaved
 //! (A B C D E, A B C D E, ...) and only medians over the rounds are quoted.
 
+mod callgrind;
 mod procs;
 mod readme;
 mod report;
@@ -69,6 +70,12 @@ struct Opts {
     /// Run nothing: copy the summary of bench/results/latest.md into README.md.
     #[arg(long)]
     readme: bool,
+    /// Skip the instruction counts under callgrind.
+    #[arg(long)]
+    no_callgrind: bool,
+    /// Seconds the long callgrind run measures beyond the short one. Default 3 (quick: 1).
+    #[arg(long)]
+    callgrind_secs: Option<f64>,
     /// List servers and scenarios and exit.
     #[arg(long)]
     list: bool,
@@ -85,6 +92,12 @@ pub struct Settings {
     pub large_count: usize,
     pub pin: bool,
     pub quick: bool,
+    /// Count instructions per message under callgrind.
+    pub callgrind: bool,
+    /// Measured seconds of the short callgrind run.
+    pub callgrind_short: f64,
+    /// Seconds the long callgrind run measures beyond the short one.
+    pub callgrind_secs: f64,
 }
 
 /// The reference server of the ratios, and the baseline of the chart.
@@ -99,6 +112,20 @@ pub struct ServerDef {
     pub bin: PathBuf,
     /// Why it cannot run, if it cannot.
     pub missing: Option<String>,
+    /// Whether and how it offers permessage-deflate.
+    pub deflate: Deflate,
+}
+
+/// How an echo server takes part in the compressed scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deflate {
+    /// It has no permessage-deflate: it sits the compressed scenarios out.
+    #[default]
+    No,
+    /// It always accepts the extension when the client offers it.
+    Always,
+    /// It accepts the extension when started with `--compress`.
+    Flag,
 }
 
 /// What the load generator does in a scenario.
@@ -113,6 +140,11 @@ pub enum Load {
     Idle,
     Churn {
         workers: usize,
+    },
+    /// `deflate-load`: permessage-deflate, JSON-like text, 1 in flight.
+    Deflate {
+        conns: usize,
+        size: usize,
     },
 }
 
@@ -149,6 +181,8 @@ pub struct Scenario {
     pub server_threads: usize,
     /// `taskset -c` list for the server.
     pub server_cpus: &'static str,
+    /// Whether instructions per message are counted under callgrind.
+    pub instructions: bool,
 }
 
 fn scenarios(s: &Settings) -> Vec<Scenario> {
@@ -163,6 +197,7 @@ fn scenarios(s: &Settings) -> Vec<Scenario> {
         metric: Metric::MsgsPerSec,
         server_threads: 1,
         server_cpus: "0",
+        instructions: true,
     };
     vec![
         echo(
@@ -217,6 +252,7 @@ fn scenarios(s: &Settings) -> Vec<Scenario> {
             metric: Metric::MibPerSec,
             server_threads: 1,
             server_cpus: "0",
+            instructions: false,
         },
         Scenario {
             id: "idle",
@@ -228,6 +264,7 @@ fn scenarios(s: &Settings) -> Vec<Scenario> {
             metric: Metric::KibPerConn,
             server_threads: 1,
             server_cpus: "0",
+            instructions: false,
         },
         Scenario {
             id: "churn",
@@ -236,6 +273,31 @@ fn scenarios(s: &Settings) -> Vec<Scenario> {
             metric: Metric::HandshakesPerSec,
             server_threads: 1,
             server_cpus: "0",
+            instructions: true,
+        },
+        Scenario {
+            id: "deflate-1k",
+            title: "permessage-deflate: 100 connections × 1 KiB JSON-like text, 1 in flight".into(),
+            load: Load::Deflate {
+                conns: 100,
+                size: 1024,
+            },
+            metric: Metric::MsgsPerSec,
+            server_threads: 1,
+            server_cpus: "0",
+            instructions: true,
+        },
+        Scenario {
+            id: "deflate-64k",
+            title: "permessage-deflate: 10 connections × 64 KiB JSON-like text, 1 in flight".into(),
+            load: Load::Deflate {
+                conns: 10,
+                size: 64 * 1024,
+            },
+            metric: Metric::MsgsPerSec,
+            server_threads: 1,
+            server_cpus: "0",
+            instructions: true,
         },
         Scenario {
             id: "mt-pipe-20b",
@@ -250,6 +312,8 @@ fn scenarios(s: &Settings) -> Vec<Scenario> {
             metric: Metric::MsgsPerSec,
             server_threads: 2,
             server_cpus: "0,1",
+            // The same work per message as `pipe-20b`, on two threads.
+            instructions: false,
         },
     ]
 }
@@ -263,10 +327,14 @@ pub struct Run {
     pub p50_us: f64,
     pub p99_us: f64,
     pub srv_cpu: f64,
+    /// Server CPU time (user + system) per message (per handshake in churn), in µs.
+    pub cpu_us: f64,
     pub lg_cpu: f64,
     /// CPU used by other processes during the run (percent of one core).
     pub other_cpu: f64,
     pub hwm_kib: Option<u64>,
+    /// Frame bytes on the wire per message, both ways (compressed scenarios).
+    pub wire: f64,
 }
 
 impl Run {
@@ -277,8 +345,10 @@ impl Run {
             p50_us: f64::NAN,
             p99_us: f64::NAN,
             srv_cpu: f64::NAN,
+            cpu_us: f64::NAN,
             lg_cpu: f64::NAN,
             other_cpu: f64::NAN,
+            wire: f64::NAN,
             ..Self::default()
         }
     }
@@ -288,6 +358,7 @@ impl Run {
 struct Ctx {
     settings: Settings,
     loadgen: PathBuf,
+    deflate_load: PathBuf,
     log_dir: PathBuf,
     base_port: u16,
     next_port: u16,
@@ -308,64 +379,98 @@ fn num(r: &HashMap<String, String>, k: &str) -> f64 {
     r.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
 }
 
-fn run_one(ctx: &mut Ctx, server: &ServerDef, sc: &Scenario) -> Run {
+/// The load generator's command for a timed run of `sc` (not `idle`):
+/// `loadgen`, or `deflate-load` for the compressed scenarios.
+fn load_command(
+    ctx: &Ctx,
+    sc: &Scenario,
+    port: u16,
+    duration: f64,
+    warmup: f64,
+    server_pid: Option<u32>,
+) -> Command {
     let s = &ctx.settings;
-    let port = procs::free_port(ctx.base_port, &mut ctx.next_port);
-    let pin = |cpus: &'static str| s.pin.then_some(cpus);
-    let mut cmd = procs::pinned(pin(sc.server_cpus), &server.bin);
+    let bin = match sc.load {
+        Load::Deflate { .. } => &ctx.deflate_load,
+        _ => &ctx.loadgen,
+    };
+    let mut lg = procs::pinned(s.pin.then_some("1"), bin);
+    lg.arg("--port")
+        .arg(port.to_string())
+        .arg("--duration")
+        .arg(duration.to_string())
+        .arg("--warmup")
+        .arg(warmup.to_string());
+    if let Some(pid) = server_pid {
+        lg.arg("--server-pid").arg(pid.to_string());
+    }
+    match sc.load {
+        Load::Echo {
+            conns,
+            size,
+            inflight,
+        } => {
+            let mode = if inflight > 1 { "pipelined" } else { "echo" };
+            lg.args(["--mode", mode, "--connections"])
+                .arg(conns.to_string())
+                .arg("--size")
+                .arg(size.to_string())
+                .arg("--inflight")
+                .arg(inflight.to_string());
+        }
+        Load::Large => {
+            lg.args(["--mode", "large", "--size"])
+                .arg(format!("{}m", s.large_mib))
+                .arg("--count")
+                .arg(s.large_count.to_string());
+        }
+        Load::Churn { workers } => {
+            lg.args(["--mode", "churn", "--connections"])
+                .arg(workers.to_string());
+        }
+        Load::Deflate { conns, size } => {
+            lg.arg("--connections")
+                .arg(conns.to_string())
+                .arg("--size")
+                .arg(size.to_string());
+        }
+        Load::Idle => {
+            lg.args(["--mode", "idle", "--connections"])
+                .arg(s.idle_connections.to_string());
+        }
+    }
+    lg
+}
+
+/// The server's command line: its binary, `--port`, `--threads`, and
+/// `--compress` in the compressed scenarios for the servers that need it.
+fn server_args(cmd: &mut Command, server: &ServerDef, sc: &Scenario, port: u16, threads: usize) {
     cmd.arg("--port")
         .arg(port.to_string())
         .arg("--threads")
-        .arg(sc.server_threads.to_string());
+        .arg(threads.to_string());
+    if matches!(sc.load, Load::Deflate { .. }) && server.deflate == Deflate::Flag {
+        cmd.arg("--compress");
+    }
+}
+
+fn run_one(ctx: &mut Ctx, server: &ServerDef, sc: &Scenario) -> Run {
+    let port = procs::free_port(ctx.base_port, &mut ctx.next_port);
+    let pin = ctx.settings.pin;
+    let mut cmd = procs::pinned(pin.then_some(sc.server_cpus), &server.bin);
+    server_args(&mut cmd, server, sc, port, sc.server_threads);
     let log = procs::log_file(&ctx.log_dir, server.name);
     let mut srv = match Server::start(cmd, port, log) {
         Ok(srv) => srv,
         Err(e) => return Run::failed(e),
     };
     let rss_before = srv.status_kib("VmRSS");
-    let mut lg = procs::pinned(pin("1"), &ctx.loadgen);
-    lg.arg("--port")
-        .arg(port.to_string())
-        .arg("--server-pid")
-        .arg(srv.pid().to_string())
-        .arg("--duration")
-        .arg(s.duration.to_string())
-        .arg("--warmup")
-        .arg(s.warmup.to_string());
+    let s = &ctx.settings;
+    let lg = load_command(ctx, sc, port, s.duration, s.warmup, Some(srv.pid()));
     let lg_log = procs::log_file(&ctx.log_dir, "loadgen");
     let mut run = match sc.load {
-        Load::Idle => {
-            lg.args(["--mode", "idle", "--connections"])
-                .arg(s.idle_connections.to_string());
-            run_idle(lg, lg_log, &srv, rss_before, s)
-        }
-        load => {
-            match load {
-                Load::Echo {
-                    conns,
-                    size,
-                    inflight,
-                } => {
-                    let mode = if inflight > 1 { "pipelined" } else { "echo" };
-                    lg.args(["--mode", mode, "--connections"])
-                        .arg(conns.to_string())
-                        .arg("--size")
-                        .arg(size.to_string())
-                        .arg("--inflight")
-                        .arg(inflight.to_string());
-                }
-                Load::Large => {
-                    lg.args(["--mode", "large", "--size"])
-                        .arg(format!("{}m", s.large_mib))
-                        .arg("--count")
-                        .arg(s.large_count.to_string());
-                }
-                Load::Churn { workers } => {
-                    lg.args(["--mode", "churn", "--connections"])
-                        .arg(workers.to_string());
-                }
-                Load::Idle => unreachable!(),
-            }
+        Load::Idle => run_idle(lg, lg_log, &srv, rss_before, s),
+        _ => {
             let timeout = Duration::from_secs_f64(s.warmup + s.duration + 90.0);
             match procs::run_loadgen(lg, lg_log, timeout) {
                 Ok(out) => from_result(parse_result(&out), sc.metric),
@@ -398,16 +503,21 @@ fn from_result(r: Option<HashMap<String, String>>, metric: Metric) -> Run {
         Metric::MibPerSec => num(&r, "mibps"),
         _ => num(&r, "rate"),
     };
+    // Percent of a core over the window ÷ messages per second of that window.
+    let srv_cpu = num(&r, "srv_cpu");
+    let cpu_us = srv_cpu / 100.0 / num(&r, "rate") * 1e6;
     Run {
         ok: value.is_finite() && value > 0.0,
         error: (!(value.is_finite() && value > 0.0)).then(|| "no messages completed".into()),
         value,
         p50_us: num(&r, "p50_us"),
         p99_us: num(&r, "p99_us"),
-        srv_cpu: num(&r, "srv_cpu"),
+        srv_cpu,
+        cpu_us,
         lg_cpu: num(&r, "lg_cpu"),
         other_cpu: num(&r, "other_cpu"),
         hwm_kib: None,
+        wire: num(&r, "wire_out") + num(&r, "wire_in"),
     }
 }
 
@@ -439,8 +549,10 @@ fn run_idle(
                     p50_us: f64::NAN,
                     p99_us: f64::NAN,
                     srv_cpu: f64::NAN,
+                    cpu_us: f64::NAN,
                     lg_cpu: f64::NAN,
                     other_cpu: f64::NAN,
+                    wire: f64::NAN,
                     ..Run::default()
                 },
                 _ => Run::failed("cannot read the server's VmRSS"),
@@ -519,6 +631,9 @@ fn main() {
         large_count: opts.large_count.unwrap_or(if q { 2 } else { 5 }).max(1),
         pin: !opts.no_pin,
         quick: q,
+        callgrind: !opts.no_callgrind,
+        callgrind_short: if q { 0.5 } else { 1.0 },
+        callgrind_secs: opts.callgrind_secs.unwrap_or(if q { 1.0 } else { 3.0 }),
     };
 
     let bench_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -542,26 +657,44 @@ fn main() {
             name: RFC6455,
             bin: rfc_bin,
             missing: None,
+            // autobahn-server always accepts permessage-deflate.
+            deflate: Deflate::Always,
         },
         ServerDef {
             name: TUNGSTENITE,
             bin: bin_dir.join("tungstenite-echo"),
             missing: None,
+            deflate: Deflate::No,
         },
         ServerDef {
             name: "fastwebsockets",
             bin: bin_dir.join("fastwebsockets-echo"),
             missing: None,
+            deflate: Deflate::No,
         },
         ServerDef {
             name: "tokio-websockets",
             bin: bin_dir.join("tokio-websockets-echo"),
             missing: None,
+            deflate: Deflate::No,
+        },
+        ServerDef {
+            name: "wtx",
+            bin: bin_dir.join("wtx-echo"),
+            missing: None,
+            deflate: Deflate::No,
+        },
+        ServerDef {
+            name: "yawc",
+            bin: bin_dir.join("yawc-echo"),
+            missing: None,
+            deflate: Deflate::Flag,
         },
         ServerDef {
             name: RAW,
             bin: bin_dir.join("raw-echo"),
             missing: None,
+            deflate: Deflate::No,
         },
     ];
     let all_scenarios = scenarios(&settings);
@@ -653,6 +786,18 @@ fn main() {
     } else {
         settings
     };
+    let settings = if settings.callgrind && !callgrind::available() {
+        eprintln!(
+            "WARNING: valgrind --tool=callgrind does not run here: no instructions per message \
+             (install valgrind, or pass --no-callgrind)"
+        );
+        Settings {
+            callgrind: false,
+            ..settings
+        }
+    } else {
+        settings
+    };
     if settings.idle_connections + 100 > nofile as usize {
         eprintln!(
             "WARNING: open-file limit {nofile} is too low for {} idle connections",
@@ -661,7 +806,10 @@ fn main() {
     }
 
     let runnable: Vec<&ServerDef> = servers.iter().filter(|s| s.missing.is_none()).collect();
-    let total_runs = scenarios.len() * settings.rounds * runnable.len();
+    let total_runs: usize = scenarios
+        .iter()
+        .map(|sc| settings.rounds * runnable.iter().filter(|s| takes_part(s, sc)).count())
+        .sum();
     eprintln!(
         "{} scenario(s) × {} round(s) × {} server(s) = {total_runs} runs of ~{:.1} s",
         scenarios.len(),
@@ -669,10 +817,22 @@ fn main() {
         runnable.len(),
         settings.warmup + settings.duration
     );
+    if settings.callgrind {
+        let counted = scenarios.iter().filter(|s| s.instructions).count();
+        eprintln!(
+            "then, per scenario, instructions per message under callgrind: {} × {} server(s) × \
+             2 runs ({} s and {} s measured)",
+            counted,
+            runnable.len(),
+            settings.callgrind_short,
+            settings.callgrind_short + settings.callgrind_secs
+        );
+    }
 
     let mut ctx = Ctx {
         settings: settings.clone(),
         loadgen: bin_dir.join("loadgen"),
+        deflate_load: bin_dir.join("deflate-load"),
         log_dir: log_dir.clone(),
         base_port: opts.base_port,
         next_port: 0,
@@ -684,7 +844,7 @@ fn main() {
         eprintln!("\n=== {}: {}", sc.id, sc.title);
         let mut runs: HashMap<&'static str, Vec<Run>> = HashMap::new();
         for round in 0..settings.rounds {
-            for server in &runnable {
+            for server in runnable.iter().filter(|s| takes_part(s, sc)) {
                 done += 1;
                 let r = run_one(&mut ctx, server, sc);
                 eprintln!(
@@ -699,7 +859,33 @@ fn main() {
                 runs.entry(server.name).or_default().push(r);
             }
         }
-        let result = report::ScenarioResult::new(sc.clone(), &servers, runs);
+        let mut instructions = HashMap::new();
+        if settings.callgrind && sc.instructions {
+            for server in runnable.iter().filter(|s| takes_part(s, sc)) {
+                let m = callgrind::measure(&mut ctx, server, sc);
+                eprintln!(
+                    "[{:>4.0}s] {} callgrind {:<17} {}",
+                    started.elapsed().as_secs_f64(),
+                    sc.id,
+                    server.name,
+                    match &m {
+                        Ok(m) => format!(
+                            "{:.0} instructions per {} (over {} messages)",
+                            m.per_msg,
+                            if matches!(sc.load, Load::Churn { .. }) {
+                                "handshake"
+                            } else {
+                                "message"
+                            },
+                            m.msgs
+                        ),
+                        Err(e) => format!("FAILED: {e}"),
+                    }
+                );
+                instructions.insert(server.name, m);
+            }
+        }
+        let result = report::ScenarioResult::new(sc.clone(), &servers, runs, instructions);
         println!("\n{}", report::scenario_markdown(&result, &results));
         results.push(result);
     }
@@ -719,7 +905,12 @@ fn main() {
         opts.rfc6455_bin.as_deref(),
     );
     let svg = report::svg_chart(&results, &servers);
-    for (name, body) in [("latest.md", md), ("latest.svg", svg)] {
+    let cost_svg = report::svg_cost_chart(&results, &servers);
+    for (name, body) in [
+        ("latest.md", md),
+        ("latest.svg", svg),
+        ("latest-cost.svg", cost_svg),
+    ] {
         let path = out_dir.join(name);
         match std::fs::write(&path, body) {
             Ok(()) => eprintln!("wrote {}", path.display()),
@@ -729,6 +920,12 @@ fn main() {
     if opts.out.is_none() {
         publish_readme(&readme, &out_dir.join("latest.md"));
     }
+}
+
+/// Whether `server` runs in `sc`: the compressed scenarios only for the
+/// servers with permessage-deflate.
+fn takes_part(server: &ServerDef, sc: &Scenario) -> bool {
+    !matches!(sc.load, Load::Deflate { .. }) || server.deflate != Deflate::No
 }
 
 /// Copy the report's summary into the README; false (with the reason on stderr) if

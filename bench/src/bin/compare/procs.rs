@@ -79,14 +79,25 @@ pub struct Server {
 
 impl Server {
     /// Starts the server and waits until its port accepts connections.
-    pub fn start(mut cmd: Command, port: u16, log: Stdio) -> Result<Self, String> {
+    pub fn start(cmd: Command, port: u16, log: Stdio) -> Result<Self, String> {
+        Self::start_within(cmd, port, log, Duration::from_secs(15))
+    }
+
+    /// [`Server::start`], waiting up to `wait` for the port (a server under
+    /// valgrind starts slowly).
+    pub fn start_within(
+        mut cmd: Command,
+        port: u16,
+        log: Stdio,
+        wait: Duration,
+    ) -> Result<Self, String> {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start server: {e}"))?;
         let mut server = Self { child };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + wait;
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!("server exited at start-up ({status})"));
@@ -95,7 +106,10 @@ impl Server {
                 return Ok(server);
             }
             if Instant::now() > deadline {
-                return Err("server did not accept connections within 15 s".into());
+                return Err(format!(
+                    "server did not accept connections within {} s",
+                    wait.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -117,10 +131,16 @@ impl Server {
 
     /// SIGTERM, a short grace period, then SIGKILL.
     pub fn stop(mut self) {
-        self.terminate();
+        self.terminate(Duration::from_secs(2));
     }
 
-    fn terminate(&mut self) {
+    /// SIGTERM, up to `grace` to exit (valgrind writes its profile then),
+    /// then SIGKILL.
+    pub fn stop_within(mut self, grace: Duration) {
+        self.terminate(grace);
+    }
+
+    fn terminate(&mut self, grace: Duration) {
         if !self.alive() {
             return;
         }
@@ -129,7 +149,7 @@ impl Server {
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
         }
-        let deadline = Instant::now() + Duration::from_secs(2);
+        let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if !self.alive() {
                 return;
@@ -143,7 +163,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.terminate();
+        self.terminate(Duration::from_secs(2));
     }
 }
 

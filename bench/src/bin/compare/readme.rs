@@ -143,6 +143,7 @@ fn relink(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callgrind::Measure;
     use crate::report::{SCENARIOS_HEADING, ScenarioResult, full_markdown};
     use crate::{RFC6455, Run, ServerDef, Settings, TUNGSTENITE, scenarios};
 
@@ -156,6 +157,9 @@ mod tests {
             large_count: 2,
             pin: true,
             quick: true,
+            callgrind: true,
+            callgrind_short: 0.5,
+            callgrind_secs: 1.0,
         }
     }
 
@@ -167,6 +171,7 @@ mod tests {
                 name,
                 bin: name.into(),
                 missing: None,
+                deflate: crate::Deflate::No,
             })
             .collect();
         let run = |value| Run {
@@ -182,7 +187,28 @@ mod tests {
                     (RFC6455, vec![run(3000.0)]),
                     (TUNGSTENITE, vec![run(1500.0)]),
                 ];
-                ScenarioResult::new(sc, &servers, runs.into_iter().collect())
+                let instructions = [
+                    (
+                        RFC6455,
+                        Ok(Measure {
+                            per_msg: 1500.0,
+                            msgs: 9000,
+                        }),
+                    ),
+                    (
+                        TUNGSTENITE,
+                        Ok(Measure {
+                            per_msg: 6000.0,
+                            msgs: 4000,
+                        }),
+                    ),
+                ];
+                ScenarioResult::new(
+                    sc,
+                    &servers,
+                    runs.into_iter().collect(),
+                    instructions.into_iter().collect(),
+                )
             })
             .collect();
         full_markdown(
@@ -201,15 +227,20 @@ mod tests {
         let block = block(&report).unwrap();
         let summary = section(&report, SUMMARY_HEADING).unwrap().trim();
         let table: Vec<&str> = summary.lines().filter(|l| l.starts_with('|')).collect();
-        assert_eq!(table.len(), 4, "{summary}");
+        // Throughput: header, rule, 2 scenarios; cost: header, rule, 1 scenario (not idle).
+        assert_eq!(table.len(), 7, "{summary}");
         for line in &table {
             assert!(block.contains(line), "{line} missing from\n{block}");
         }
         assert!(
             block.contains("| `echo-20b` | msg/s | 3\u{202f}000 (1.00×) | 1\u{202f}500 (0.50×) |")
         );
+        assert!(block.contains(
+            "| `echo-20b` | 0.00 µs · 1\u{202f}500 | 0.00 µs · 6\u{202f}000 | 0.25× (tokio-tungstenite) |"
+        ), "{block}");
         assert!(block.contains("(bench/results/latest.svg)"));
         assert!(!block.contains("](latest.svg)"));
+        assert!(block.contains("(bench/results/latest-cost.svg)"));
         assert!(block.contains("`compare --quick`: 1 × 1 s measured (after 0.3 s warm-up)"));
         assert!(block.contains("[`bench/results/latest.md`](bench/results/latest.md)"));
         assert!(!block.contains(SCENARIOS_HEADING), "{block}");

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Metric, RAW, RFC6455, Run, Scenario, ServerDef, Settings, TUNGSTENITE};
+use crate::callgrind::Measure;
+use crate::{Load, Metric, RAW, RFC6455, Run, Scenario, ServerDef, Settings, TUNGSTENITE};
 
 /// A server's aggregated runs in one scenario.
 #[derive(Debug, Clone)]
@@ -19,11 +20,17 @@ pub struct Agg {
     pub p50_us: f64,
     pub p99_us: f64,
     pub srv_cpu: f64,
+    /// Server CPU time per message (per handshake in churn), µs.
+    pub cpu_us: f64,
+    /// Frame bytes on the wire per message, both ways (compressed scenarios).
+    pub wire: f64,
     pub lg_cpu: f64,
     /// The largest CPU use by other processes seen in any run.
     pub other_cpu_max: f64,
     pub hwm_kib: Option<u64>,
     pub first_error: Option<String>,
+    /// User-space instructions per message under callgrind, if counted.
+    pub instructions: Option<Result<Measure, String>>,
 }
 
 impl Agg {
@@ -40,6 +47,8 @@ impl Agg {
             p50_us: pick(|r| r.p50_us),
             p99_us: pick(|r| r.p99_us),
             srv_cpu: pick(|r| r.srv_cpu),
+            cpu_us: pick(|r| r.cpu_us),
+            wire: pick(|r| r.wire),
             lg_cpu: pick(|r| r.lg_cpu),
             other_cpu_max: ok
                 .iter()
@@ -48,7 +57,16 @@ impl Agg {
                 .fold(f64::NAN, f64::max),
             hwm_kib: runs.iter().filter_map(|r| r.hwm_kib).max(),
             first_error: runs.iter().find_map(|r| r.error.clone()),
+            instructions: None,
         }
+    }
+
+    /// Instructions per message, if counted.
+    pub fn instr(&self) -> Option<f64> {
+        self.instructions
+            .as_ref()
+            .and_then(|m| m.as_ref().ok())
+            .map(|m| m.per_msg)
     }
 
     /// Whether there is a median to quote.
@@ -95,13 +113,21 @@ impl ScenarioResult {
         scenario: Scenario,
         servers: &[ServerDef],
         mut runs: HashMap<&'static str, Vec<Run>>,
+        mut instructions: HashMap<&'static str, Result<Measure, String>>,
     ) -> Self {
         let rows = servers
             .iter()
             .map(|s| {
                 let row = match &s.missing {
                     Some(why) => Row::Missing(why.clone()),
-                    None => Row::Ran(Agg::new(&runs.remove(s.name).unwrap_or_default())),
+                    None if !crate::takes_part(s, &scenario) => {
+                        Row::Missing("no permessage-deflate in this echo server".into())
+                    }
+                    None => {
+                        let mut agg = Agg::new(&runs.remove(s.name).unwrap_or_default());
+                        agg.instructions = instructions.remove(s.name);
+                        Row::Ran(agg)
+                    }
                 };
                 (s.name, row)
             })
@@ -136,8 +162,38 @@ impl ScenarioResult {
             .fold(f64::NAN, f64::max)
     }
 
+    /// The library peer (not rfc6455, not raw) with the fewest instructions
+    /// per message.
+    pub fn leanest_peer(&self) -> Option<(&'static str, f64)> {
+        self.rows
+            .iter()
+            .filter(|(n, _)| *n != RFC6455 && *n != RAW)
+            .filter_map(|(n, r)| match r {
+                Row::Ran(a) => Some((*n, a.instr()?)),
+                Row::Missing(_) => None,
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Instructions per message of `name`, if counted.
+    pub fn instr(&self, name: &str) -> Option<f64> {
+        self.rows.iter().find_map(|(n, r)| match r {
+            Row::Ran(a) if *n == name => a.instr(),
+            _ => None,
+        })
+    }
+
+    /// What one unit of the cost columns is: a message, or a handshake in churn.
+    pub fn per(&self) -> &'static str {
+        if matches!(self.scenario.load, Load::Churn { .. }) {
+            "handshake"
+        } else {
+            "msg"
+        }
+    }
+
     /// The best library peer (not rfc6455, not raw).
-    fn best_peer(&self) -> Option<(&'static str, &Agg)> {
+    pub fn best_peer(&self) -> Option<(&'static str, &Agg)> {
         let hib = self.scenario.metric.higher_is_better();
         self.rows
             .iter()
@@ -207,6 +263,29 @@ fn fmt_ratio(r: f64) -> String {
     }
 }
 
+/// Server CPU per message in µs.
+fn fmt_cpu_us(us: f64) -> String {
+    if !us.is_finite() {
+        "–".into()
+    } else if us < 10.0 {
+        format!("{us:.2}")
+    } else if us < 100.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.0}")
+    }
+}
+
+/// Instructions per message: grouped thousands, or k/M above 100 000.
+fn fmt_instr(i: Option<f64>) -> String {
+    match i {
+        Some(i) if i.is_finite() && i >= 1e7 => format!("{:.1} M", i / 1e6),
+        Some(i) if i.is_finite() && i >= 1e5 => format!("{:.0} k", i / 1e3),
+        Some(i) if i.is_finite() => group_thousands(i.round() as u64),
+        _ => "–".into(),
+    }
+}
+
 fn fmt_mib(kib: Option<u64>) -> String {
     kib.map_or("–".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
@@ -243,19 +322,20 @@ pub fn scenario_markdown(res: &ScenarioResult, earlier: &[ScenarioResult]) -> St
     let ref_name = reference.map_or(RFC6455, |r| r.0);
     let _ = writeln!(
         s,
-        "| server | median {} | spread | p50 | p99 | ÷ {ref_name} | server CPU | loadgen CPU | other CPU | server peak RSS |",
-        metric.unit()
+        "| server | median {} | spread | p50 | p99 | ÷ {ref_name} | server CPU | CPU µs/{per} | instructions/{per} | loadgen CPU | other CPU | server peak RSS |",
+        metric.unit(),
+        per = res.per(),
     );
-    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (name, row) in &res.rows {
         match row {
             Row::Missing(why) => {
-                let _ = writeln!(s, "| {name} | MISSING: {why} | | | | | | | | |");
+                let _ = writeln!(s, "| {name} | MISSING: {why} | | | | | | | | | | |");
             }
             Row::Ran(a) if !a.usable() => {
                 let _ = writeln!(
                     s,
-                    "| {name} | FAILED ({}/{} runs): {} | | | | | | | | |",
+                    "| {name} | FAILED ({}/{} runs): {} | | | | | | | | | | |",
                     a.runs - a.ok,
                     a.runs,
                     a.first_error.as_deref().unwrap_or("?").replace('|', "/")
@@ -273,14 +353,19 @@ pub fn scenario_markdown(res: &ScenarioResult, earlier: &[ScenarioResult]) -> St
                 } else {
                     String::new()
                 };
+                let instr = match &a.instructions {
+                    Some(Err(e)) => format!("failed: {}", e.replace('|', "/")),
+                    _ => fmt_instr(a.instr()),
+                };
                 let _ = writeln!(
                     s,
-                    "| {name} | {}{failed} | {spread} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {name} | {}{failed} | {spread} | {} | {} | {} | {} | {} | {instr} | {} | {} | {} |",
                     fmt_value(a.median, metric),
                     fmt_us(a.p50_us),
                     fmt_us(a.p99_us),
                     fmt_ratio(ratio),
                     fmt_pct(a.srv_cpu),
+                    fmt_cpu_us(a.cpu_us),
                     fmt_pct(a.lg_cpu),
                     fmt_pct(a.other_cpu_max),
                     fmt_mib(a.hwm_kib),
@@ -300,6 +385,28 @@ pub fn scenario_markdown(res: &ScenarioResult, earlier: &[ScenarioResult]) -> St
     if !metric.higher_is_better() {
         s.push_str("Lower is better.\n");
     }
+    if let Load::Deflate { size, .. } = sc.load {
+        let parts: Vec<String> = res
+            .rows
+            .iter()
+            .filter_map(|(n, r)| match r {
+                Row::Ran(a) if a.usable() && a.wire.is_finite() => Some(format!(
+                    "{n} {:.0} B ({:.2}× smaller than {} B × 2 of payload)",
+                    a.wire,
+                    2.0 * size as f64 / a.wire,
+                    size
+                )),
+                _ => None,
+            })
+            .collect();
+        if !parts.is_empty() {
+            let _ = writeln!(
+                s,
+                "Bytes on the wire per message (frames out + echo in): {}",
+                parts.join(", ")
+            );
+        }
+    }
     if let Some(ours) = res.usable(RFC6455) {
         if let Some((peer, a)) = res.best_peer() {
             let _ = writeln!(
@@ -313,6 +420,14 @@ pub fn scenario_markdown(res: &ScenarioResult, earlier: &[ScenarioResult]) -> St
                 s,
                 "rfc6455 ÷ raw (the physical limit): {}",
                 fmt_ratio(ours.median / raw.median)
+            );
+        }
+        if let (Some(i), Some((peer, p))) = (ours.instr(), res.leanest_peer()) {
+            let _ = writeln!(
+                s,
+                "rfc6455's instructions per {} ÷ the leanest peer's ({peer}): **{}**",
+                res.per(),
+                fmt_ratio(i / p)
             );
         }
     } else if reference.is_some() {
@@ -472,11 +587,11 @@ pub fn full_markdown(
     for srv in servers {
         let _ = write!(s, " {} |", srv.name);
     }
-    s.push_str(" rfc6455 ÷ best peer |\n|---|---|");
+    s.push_str(" rfc6455 ÷ best peer | rfc6455 ÷ raw |\n|---|---|");
     for _ in servers {
         s.push_str("--:|");
     }
-    s.push_str("--:|\n");
+    s.push_str("--:|--:|\n");
     for res in results {
         let metric = res.scenario.metric;
         let busy = if res.busiest_other_cpu() > BUSY_PCT {
@@ -499,7 +614,11 @@ pub fn full_markdown(
             (Some(o), Some((_, p))) => fmt_ratio(o.median / p.median),
             _ => "–".into(),
         };
-        let _ = writeln!(s, " {best} |");
+        let raw = match (res.usable(RFC6455), res.usable(RAW)) {
+            (Some(o), Some(r)) => fmt_ratio(o.median / r.median),
+            _ => "–".into(),
+        };
+        let _ = writeln!(s, " {best} | {raw} |");
     }
     s.push_str(
         "\nRatios are each server's median ÷ the reference's (rfc6455, or tokio-tungstenite if \
@@ -507,6 +626,7 @@ pub fn full_markdown(
          ⚠: other processes used more than 10% of a core during some run of that scenario.\n\n\
          ![ratio vs tokio-tungstenite](latest.svg)\n\n",
     );
+    s.push_str(&cost_markdown(results, servers));
     let _ = write!(s, "{SCENARIOS_HEADING}\n\n");
     let mut earlier: Vec<ScenarioResult> = Vec::new();
     for res in results {
@@ -517,12 +637,66 @@ pub fn full_markdown(
     s
 }
 
+/// The summary's second table: what each server spends per message.
+fn cost_markdown(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "**Server cost per message** (per handshake in `churn`): server CPU time (user + system, \
+         from `/proc/PID/stat`, over the measured window) in µs · user-space instructions \
+         counted by callgrind.\n\n| scenario |",
+    );
+    for srv in servers {
+        let _ = write!(s, " {} |", srv.name);
+    }
+    s.push_str(" rfc6455 instructions ÷ leanest peer |\n|---|");
+    for _ in servers {
+        s.push_str("--:|");
+    }
+    s.push_str("--:|\n");
+    for res in results {
+        if !res.scenario.metric.higher_is_better() {
+            continue; // idle: nothing per message
+        }
+        let _ = write!(s, "| `{}` |", res.scenario.id);
+        for (_, row) in &res.rows {
+            match row {
+                Row::Ran(a) if a.usable() || a.instr().is_some() => {
+                    let cpu = if a.usable() && a.cpu_us.is_finite() {
+                        format!("{} µs", fmt_cpu_us(a.cpu_us))
+                    } else {
+                        "–".into()
+                    };
+                    let _ = write!(s, " {cpu} · {} |", fmt_instr(a.instr()));
+                }
+                _ => s.push_str(" – |"),
+            }
+        }
+        let ratio = match (res.instr(RFC6455), res.leanest_peer()) {
+            (Some(o), Some((peer, p))) => format!("{} ({peer})", fmt_ratio(o / p)),
+            _ => "–".into(),
+        };
+        let _ = writeln!(s, " {ratio} |");
+    }
+    s.push_str(
+        "\nLower is better. CPU time includes the kernel's share (for loopback TCP most of it) \
+         and is measured at full speed, so it moves with the machine's load; instruction counts \
+         leave the kernel out, are taken under callgrind (the server tens of times slower, so \
+         the cost per message at saturation) and do not depend on the machine's load. \
+         Instructions are the difference between a short and a long run of a fresh server, \
+         so start-up and the handshakes cancel out (`bench/README.md`).\n\n\
+         ![instructions per message relative to rfc6455](latest-cost.svg)\n\n",
+    );
+    s
+}
+
 fn color(name: &str) -> &'static str {
     match name {
         RFC6455 => "#d62728",
         TUNGSTENITE => "#1f77b4",
         "fastwebsockets" => "#2ca02c",
         "tokio-websockets" => "#9467bd",
+        "wtx" => "#17becf",
+        "yawc" => "#bcbd22",
         RAW => "#8c8c8c",
         _ => "#ff7f0e",
     }
@@ -539,12 +713,6 @@ fn esc(s: &str) -> String {
 /// median relative to tokio-tungstenite's (inverted for memory, so that
 /// higher is better everywhere).
 pub fn svg_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
-    const BAR: f64 = 16.0;
-    const GAP: f64 = 26.0;
-    const LEFT: f64 = 56.0;
-    const TOP: f64 = 96.0;
-    const PLOT_H: f64 = 300.0;
-    const CAP: f64 = 4.0;
     let names: Vec<&str> = servers.iter().map(|s| s.name).collect();
     // ratio per (scenario, server)
     let data: Vec<Vec<Option<f64>>> = results
@@ -564,6 +732,66 @@ pub fn svg_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
                 .collect()
         })
         .collect();
+    grouped_bars(
+        "Median relative to tokio-tungstenite (higher is better; memory: tungstenite ÷ server)",
+        results,
+        &names,
+        &data,
+        |res| res.scenario.metric.unit(),
+    )
+}
+
+/// The cost chart: each server's instructions per message ÷ rfc6455's, for
+/// the scenarios where they were counted (above 1: the server spends more
+/// than rfc6455).
+pub fn svg_cost_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
+    let names: Vec<&str> = servers
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| *n != RAW)
+        .collect();
+    let counted: Vec<ScenarioResult> = results
+        .iter()
+        .filter(|r| r.instr(RFC6455).is_some())
+        .cloned()
+        .collect();
+    let data: Vec<Vec<Option<f64>>> = counted
+        .iter()
+        .map(|res| {
+            let ours = res.instr(RFC6455);
+            names.iter().map(|n| Some(res.instr(n)? / ours?)).collect()
+        })
+        .collect();
+    grouped_bars(
+        "Instructions per message relative to rfc6455 (callgrind; above 1: more than rfc6455)",
+        &counted,
+        &names,
+        &data,
+        |res| {
+            if res.per() == "msg" {
+                "per message"
+            } else {
+                "per handshake"
+            }
+        },
+    )
+}
+
+/// Grouped bars, one group per scenario, one bar per server, of `data`
+/// (ratios; a dashed line at 1).
+fn grouped_bars(
+    title: &str,
+    results: &[ScenarioResult],
+    names: &[&str],
+    data: &[Vec<Option<f64>>],
+    unit: impl Fn(&ScenarioResult) -> &'static str,
+) -> String {
+    const BAR: f64 = 16.0;
+    const GAP: f64 = 26.0;
+    const LEFT: f64 = 56.0;
+    const TOP: f64 = 96.0;
+    const PLOT_H: f64 = 300.0;
+    const CAP: f64 = 4.0;
     let max = data
         .iter()
         .flatten()
@@ -585,11 +813,12 @@ pub fn svg_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
     let _ = writeln!(
         s,
         r##"<rect width="100%" height="100%" fill="white"/>
-<text x="{LEFT}" y="20" font-size="14" font-weight="bold">Median relative to tokio-tungstenite (higher is better; memory: tungstenite ÷ server)</text>"##
+<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{}</text>"##,
+        esc(title)
     );
     // Legend.
     let mut lx = LEFT;
-    for n in &names {
+    for n in names {
         let _ = writeln!(
             s,
             r##"<rect x="{lx}" y="32" width="12" height="12" fill="{}"/><text x="{}" y="43" font-size="12">{}</text>"##,
@@ -617,7 +846,7 @@ pub fn svg_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
         );
         v += step;
     }
-    for (gi, (res, row)) in results.iter().zip(&data).enumerate() {
+    for (gi, (res, row)) in results.iter().zip(data).enumerate() {
         let gx = LEFT + GAP / 2.0 + gi as f64 * group_w;
         for (bi, (n, r)) in names.iter().zip(row).enumerate() {
             let Some(r) = r else { continue };
@@ -663,7 +892,7 @@ pub fn svg_chart(results: &[ScenarioResult], servers: &[ServerDef]) -> String {
             r##"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle" fill="#666">{}</text>"##,
             gx + names.len() as f64 * BAR / 2.0,
             TOP + PLOT_H + 32.0,
-            res.scenario.metric.unit()
+            unit(res)
         );
         if res.busiest_other_cpu() > BUSY_PCT {
             let _ = writeln!(
