@@ -156,7 +156,11 @@ fuzz_target!(|data: &[u8]| {
         start = end;
     }
 
-    let bound = if streamed { limit } else { limits.max_message_size };
+    let bound = if streamed {
+        limit
+    } else {
+        limits.max_message_size
+    };
     let whole = run(&mut new(), &wire, wire.len(), bound);
     let bytewise = run(&mut new(), &wire, 1, bound);
     for error in [&whole.error, &bytewise.error].into_iter().flatten() {

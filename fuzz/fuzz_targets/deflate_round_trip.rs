@@ -61,7 +61,8 @@ fn send(from: &mut Connection, kind: DataKind, body: &[u8], piece: usize, plain:
             OpCode::Continuation
         };
         if plain {
-            from.send_frame_uncompressed(opcode, fin, part).expect("send");
+            from.send_frame_uncompressed(opcode, fin, part)
+                .expect("send");
         } else {
             from.send_frame(opcode, fin, part).expect("send");
         }
@@ -133,6 +134,9 @@ fuzz_target!(|data: &[u8]| {
         send(from, kind, &body, piece, plain);
         let wire = from.take_output();
         assert_eq!(receive(to, &wire), [(kind, body)], "the message changed");
-        assert!(to.pending_output().is_empty(), "the receiver wrote something");
+        assert!(
+            to.pending_output().is_empty(),
+            "the receiver wrote something"
+        );
     }
 });

@@ -6,7 +6,7 @@
 //! ```
 
 use clap::Parser;
-use rfc6455::{Config, DeflateConfig, Limits, ServerOptions, serve};
+use rfc6455::{Config, DeflateConfig, DeflateMode, Limits, ServerOptions, serve};
 
 #[derive(Parser)]
 struct Args {
@@ -16,6 +16,10 @@ struct Args {
     /// Tokio worker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// permessage-deflate in the shared mode (no context takeover, compressors pooled per
+    /// thread) instead of the dedicated one.
+    #[arg(long)]
+    shared: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -37,7 +41,13 @@ fn main() -> std::io::Result<()> {
                             .max_message_size(128 << 20),
                     )
                     // permessage-deflate, every message compressed (Autobahn 12.* and 13.*).
-                    .compression(Some(DeflateConfig::default().threshold(0))),
+                    .compression(Some(DeflateConfig::default().threshold(0).mode(
+                        if args.shared {
+                            DeflateMode::Shared
+                        } else {
+                            DeflateMode::Dedicated
+                        },
+                    ))),
             );
         let server = serve(options, |mut ws| async move {
             // `feed` queues the echo; the next `recv` writes everything queued before it
