@@ -12,13 +12,15 @@
 //! publisher; the publisher sends `--messages` messages of `--size` bytes, at most
 //! `--window` of them not yet received by every subscriber; each carries its send time.
 //! Printed: deliveries per second, publish-to-receive latency (p50, p99, max), server CPU
-//! per delivery. The driver shares the machine: on a loaded or small machine wall-clock
-//! figures are noise; the CPU per delivery is the steadier one.
+//! per delivery, server memory per subscribed connection. The driver shares the machine:
+//! on a loaded or small machine wall-clock figures are noise; the CPU per delivery is the
+//! steadier one.
 //!
 //! | mode | server |
 //! |---|---|
 //! | `hub` | each connection subscribes to a `Topics` hub; the publisher's message is published once and written from shared memory (`send_shared`) |
 //! | `naive` | the publisher's connection task sends the message to every connection in turn (`SendHalf::send`, a copy per connection, one slow reader holds up the rest) |
+//! | `--server bench/target/release/fanout-tungstenite` | the same naive loop on tokio-tungstenite (`cargo build --release --manifest-path bench/Cargo.toml --bin fanout-tungstenite`) |
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -62,11 +64,17 @@ struct Args {
     /// Run as the server (the driver starts this itself).
     #[arg(long, hide = true)]
     serve: bool,
+    /// Start this program as the server instead of this one (it gets the same
+    /// arguments): `bench/target/release/fanout-tungstenite` is the naive loop on
+    /// tokio-tungstenite.
+    #[arg(long)]
+    server: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let wanted = 2 * args.subscribers as u64 + 512;
+    // Each process holds one end of every connection.
+    let wanted = args.subscribers as u64 + 512;
     let limit = rlimit::increase_nofile_limit(wanted)?;
     if limit < wanted {
         return Err(format!("file descriptor limit {limit}, {wanted} needed").into());
@@ -172,6 +180,16 @@ fn cpu_ticks(pid: u32) -> u64 {
     field(11) + field(12)
 }
 
+/// Resident memory of `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn ticks_per_second() -> u64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -184,7 +202,10 @@ fn ticks_per_second() -> u64 {
 
 async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let size = args.size.max(16);
-    let exe = std::env::current_exe()?;
+    let exe = match &args.server {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?,
+    };
     let mut child = tokio::process::Command::new(exe)
         .args([
             "--serve",
@@ -215,6 +236,7 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Arc::new((0..args.messages).map(|_| AtomicUsize::new(0)).collect());
     let progress = Arc::new(Notify::new());
     let mut tasks = Vec::new();
+    let rss_before = rss_kib(pid);
     let started = Instant::now();
     for _ in 0..args.subscribers {
         let (mut ws, _) = connect(&format!("{base}/sub")).await?;
@@ -238,11 +260,11 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             latencies
         }));
     }
+    let rss_connected = rss_kib(pid);
     eprintln!(
-        "{} subscribers connected in {:.1?} ({:?} mode)",
+        "{} subscribers connected in {:.1?}",
         args.subscribers,
         started.elapsed(),
-        args.mode
     );
     let (mut publisher, _) = connect(&format!("{base}/pub")).await?;
 
@@ -273,9 +295,13 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let deliveries = latencies.len();
     let pick = |q: f64| latencies[((deliveries as f64 * q) as usize).min(deliveries - 1)];
     let cpu_seconds = cpu as f64 / ticks_per_second() as f64;
+    let server = match &args.server {
+        Some(path) => path.display().to_string(),
+        None => format!("{:?}", args.mode),
+    };
     println!(
-        "mode {:?}: {} subscribers x {} messages of {} bytes (window {}, {} server threads)",
-        args.mode, args.subscribers, args.messages, size, args.window, args.server_threads
+        "server {server}: {} subscribers x {} messages of {} bytes (window {}, {} server threads)",
+        args.subscribers, args.messages, size, args.window, args.server_threads
     );
     println!(
         "  {deliveries} deliveries in {elapsed:.2?}: {:.0} deliveries/s",
@@ -291,6 +317,11 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "  server CPU {cpu_seconds:.2} s: {:.0} ns per delivery, {:.0} deliveries per CPU-second",
         cpu_seconds * 1e9 / deliveries as f64,
         deliveries as f64 / cpu_seconds.max(1e-9)
+    );
+    println!(
+        "  server RSS: {:.2} KiB per subscribed connection (idle, after the handshake), {:.2} KiB after the run",
+        (rss_connected.saturating_sub(rss_before)) as f64 / args.subscribers as f64,
+        (rss_kib(pid).saturating_sub(rss_before)) as f64 / args.subscribers as f64,
     );
     drop(child.stdin.take());
     let _ = child.wait().await;
