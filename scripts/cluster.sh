@@ -7,7 +7,8 @@
 #   scripts/cluster.sh status   # what runs
 #
 # Ports: CLUSTER_PORT (HAProxy, 8090), CLUSTER_NODE_PORTS ("8091 8092 8093"),
-# CLUSTER_REDIS_PORT (6390). Needs Debian's redis-server and haproxy
+# CLUSTER_REDIS_PORT (6390); CLUSTER_RELEASE=1 builds the nodes in release mode (for
+# measurements: scripts/cluster.sh and fanout-bench --connect). Needs Debian's redis-server and haproxy
 # (scripts/install-peers.sh installs them). Logs and pid files: target/cluster/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +37,11 @@ up() {
     command -v redis-server >/dev/null || { log "ERROR: no redis-server: run scripts/install-peers.sh" >&2; exit 1; }
     [[ -x "$haproxy_bin" ]] || { log "ERROR: no haproxy: run scripts/install-peers.sh" >&2; exit 1; }
     mkdir -p "$state"
-    log "building the chat example"
-    cargo build -q -p rfc6455 --features redis --example chat
-    local chat="$root/target/debug/examples/chat"
+    local profile=debug release=()
+    if [[ "${CLUSTER_RELEASE:-0}" == 1 ]]; then profile=release release=(--release); fi
+    log "building the chat example ($profile)"
+    cargo build -q "${release[@]}" -p rfc6455 --features redis --example chat
+    local chat="$root/target/$profile/examples/chat"
 
     if ! running "$state/redis.pid"; then
         redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \

@@ -12,13 +12,15 @@
 //! publisher; the publisher sends `--messages` messages of `--size` bytes, at most
 //! `--window` of them not yet received by every subscriber; each carries its send time.
 //! Printed: deliveries per second, publish-to-receive latency (p50, p99, max), server CPU
-//! per delivery. The driver shares the machine: on a loaded or small machine wall-clock
-//! figures are noise; the CPU per delivery is the steadier one.
+//! per delivery, server memory per subscribed connection. The driver shares the machine:
+//! on a loaded or small machine wall-clock figures are noise; the CPU per delivery is the
+//! steadier one.
 //!
 //! | mode | server |
 //! |---|---|
 //! | `hub` | each connection subscribes to a `Topics` hub; the publisher's message is published once and written from shared memory (`send_shared`) |
 //! | `naive` | the publisher's connection task sends the message to every connection in turn (`SendHalf::send`, a copy per connection, one slow reader holds up the rest) |
+//! | `--server bench/target/release/fanout-tungstenite` | the same naive loop on tokio-tungstenite (`cargo build --release --manifest-path bench/Cargo.toml --bin fanout-tungstenite`) |
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -50,7 +52,7 @@ struct Args {
     /// Messages the publisher sends.
     #[arg(long, default_value_t = 200)]
     messages: usize,
-    /// Payload bytes per message (at least 16).
+    /// Payload bytes per message (at least 32).
     #[arg(long, default_value_t = 1024)]
     size: usize,
     /// Messages in flight (sent, not yet received by every subscriber), at most.
@@ -62,11 +64,22 @@ struct Args {
     /// Run as the server (the driver starts this itself).
     #[arg(long, hide = true)]
     serve: bool,
+    /// Start this program as the server instead of this one (it gets the same
+    /// arguments): `bench/target/release/fanout-tungstenite` is the naive loop on
+    /// tokio-tungstenite.
+    #[arg(long)]
+    server: Option<std::path::PathBuf>,
+    /// Drive a server that is already running instead (its CPU and memory are not
+    /// measured): subscribers and the publisher all connect to this URL, for example a
+    /// chat room through the cluster's HAProxy (`ws://127.0.0.1:8090/chat/bench`).
+    #[arg(long)]
+    connect: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let wanted = 2 * args.subscribers as u64 + 512;
+    // Each process holds one end of every connection.
+    let wanted = args.subscribers as u64 + 512;
     let limit = rlimit::increase_nofile_limit(wanted)?;
     if limit < wanted {
         return Err(format!("file descriptor limit {limit}, {wanted} needed").into());
@@ -157,7 +170,15 @@ fn now_ns() -> u64 {
         .as_nanos() as u64
 }
 
-/// utime + stime of `pid`, in clock ticks.
+/// The sequence number and send time at the start of a message (32 hex digits).
+fn parse(message: &[u8]) -> Option<(usize, u64)> {
+    let head = std::str::from_utf8(message.get(..32)?).ok()?;
+    let seq = usize::from_str_radix(&head[..16], 16).ok()?;
+    let sent = u64::from_str_radix(&head[16..], 16).ok()?;
+    Some((seq, sent))
+}
+
+/// utime + stime of `pid`, in clock ticks (0 without a pid).
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // After the command name in parentheses: fields 14 and 15 (utime, stime).
@@ -172,6 +193,16 @@ fn cpu_ticks(pid: u32) -> u64 {
     field(11) + field(12)
 }
 
+/// Resident memory of `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn ticks_per_second() -> u64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -183,43 +214,56 @@ fn ticks_per_second() -> u64 {
 }
 
 async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let size = args.size.max(16);
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args([
-            "--serve",
-            "--mode",
-            if args.mode == Mode::Hub {
+    let size = args.size.max(32);
+    // The server: a child process (its pid for CPU and memory), or one already running.
+    let mut child = None;
+    let (sub_url, pub_url) = match &args.connect {
+        Some(url) => (url.clone(), url.clone()),
+        None => {
+            let exe = match &args.server {
+                Some(path) => path.clone(),
+                None => std::env::current_exe()?,
+            };
+            let mode = if args.mode == Mode::Hub {
                 "hub"
             } else {
                 "naive"
-            },
-        ])
-        .args(["--server-threads", &args.server_threads.to_string()])
-        .args(["--subscribers", &args.subscribers.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().ok_or("server exited")?;
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port: u16 = lines
-        .next_line()
-        .await?
-        .and_then(|l| l.strip_prefix("PORT ").and_then(|p| p.parse().ok()))
-        .ok_or("server did not print its port")?;
-    let base = format!("ws://127.0.0.1:{port}");
+            };
+            let mut process = tokio::process::Command::new(exe)
+                .args(["--serve", "--mode", mode])
+                .args(["--server-threads", &args.server_threads.to_string()])
+                .args(["--subscribers", &args.subscribers.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()?;
+            let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+            let port: u16 = lines
+                .next_line()
+                .await?
+                .and_then(|l| l.strip_prefix("PORT ").and_then(|p| p.parse().ok()))
+                .ok_or("server did not print its port")?;
+            child = Some(process);
+            let base = format!("ws://127.0.0.1:{port}");
+            (format!("{base}/sub"), format!("{base}/pub"))
+        }
+    };
+    let pid = child
+        .as_ref()
+        .and_then(tokio::process::Child::id)
+        .unwrap_or(0);
 
     // Subscribers: each counts what it got per message and its latencies.
     let received: Arc<Vec<AtomicUsize>> =
         Arc::new((0..args.messages).map(|_| AtomicUsize::new(0)).collect());
     let progress = Arc::new(Notify::new());
     let mut tasks = Vec::new();
+    let rss_before = rss_kib(pid);
     let started = Instant::now();
     for _ in 0..args.subscribers {
-        let (mut ws, _) = connect(&format!("{base}/sub")).await?;
-        let ready = ws.recv().await.ok_or("closed")??;
-        assert_eq!(ready.as_text(), Some("ready"));
+        let (mut ws, _) = connect(&sub_url).await?;
+        // The server's first message ("ready", or the chat's welcome): subscribed.
+        ws.recv().await.ok_or("closed")??;
         let (received, progress, messages) = (received.clone(), progress.clone(), args.messages);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(messages);
@@ -227,9 +271,9 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 let Some(Ok(message)) = ws.recv().await else {
                     break;
                 };
-                let bytes = message.as_bytes();
-                let seq = u64::from_le_bytes(bytes[0..8].try_into().unwrap()) as usize;
-                let sent = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+                let Some((seq, sent)) = parse(message.as_bytes()) else {
+                    continue;
+                };
                 latencies.push(now_ns().saturating_sub(sent) / 1000);
                 received[seq].fetch_add(1, Relaxed);
                 progress.notify_one();
@@ -238,25 +282,31 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             latencies
         }));
     }
+    let rss_connected = rss_kib(pid);
     eprintln!(
-        "{} subscribers connected in {:.1?} ({:?} mode)",
+        "{} subscribers connected in {:.1?}",
         args.subscribers,
         started.elapsed(),
-        args.mode
     );
-    let (mut publisher, _) = connect(&format!("{base}/pub")).await?;
+    let (mut publisher, _) = connect(&pub_url).await?;
+    if args.connect.is_some() {
+        // A server already running greets every connection (the chat's welcome).
+        publisher.recv().await.ok_or("closed")??;
+    }
+    // The publisher may be a subscriber too (a chat room): what it gets is drained.
+    let (mut publisher_rx, mut publisher) = publisher.split();
+    tokio::spawn(async move { while let Some(Ok(_)) = publisher_rx.recv().await {} });
 
     let all_in = |seq: usize| received[seq].load(Relaxed) >= args.subscribers;
     let cpu_before = cpu_ticks(pid);
     let start = Instant::now();
-    let mut payload = vec![b'x'; size];
+    let mut payload = "x".repeat(size);
     for seq in 0..args.messages {
         while seq >= args.window && !all_in(seq - args.window) {
             progress.notified().await;
         }
-        payload[0..8].copy_from_slice(&(seq as u64).to_le_bytes());
-        payload[8..16].copy_from_slice(&now_ns().to_le_bytes());
-        publisher.send(Message::binary(payload.clone())).await?;
+        payload.replace_range(0..32, &format!("{seq:016x}{:016x}", now_ns()));
+        publisher.send(Message::text(payload.clone())).await?;
     }
     while !(0..args.messages).all(all_in) {
         tokio::time::timeout(Duration::from_secs(1), progress.notified())
@@ -273,9 +323,14 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let deliveries = latencies.len();
     let pick = |q: f64| latencies[((deliveries as f64 * q) as usize).min(deliveries - 1)];
     let cpu_seconds = cpu as f64 / ticks_per_second() as f64;
+    let server = match (&args.connect, &args.server) {
+        (Some(url), _) => url.clone(),
+        (None, Some(path)) => path.display().to_string(),
+        (None, None) => format!("{:?}", args.mode),
+    };
     println!(
-        "mode {:?}: {} subscribers x {} messages of {} bytes (window {}, {} server threads)",
-        args.mode, args.subscribers, args.messages, size, args.window, args.server_threads
+        "server {server}: {} subscribers x {} messages of {} bytes (window {}, {} server threads)",
+        args.subscribers, args.messages, size, args.window, args.server_threads
     );
     println!(
         "  {deliveries} deliveries in {elapsed:.2?}: {:.0} deliveries/s",
@@ -287,12 +342,22 @@ async fn driver(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         pick(0.99),
         latencies[deliveries - 1]
     );
+    if child.is_none() {
+        return Ok(());
+    }
     println!(
         "  server CPU {cpu_seconds:.2} s: {:.0} ns per delivery, {:.0} deliveries per CPU-second",
         cpu_seconds * 1e9 / deliveries as f64,
         deliveries as f64 / cpu_seconds.max(1e-9)
     );
-    drop(child.stdin.take());
-    let _ = child.wait().await;
+    println!(
+        "  server RSS: {:.2} KiB per subscribed connection (idle, after the handshake), {:.2} KiB after the run",
+        (rss_connected.saturating_sub(rss_before)) as f64 / args.subscribers as f64,
+        (rss_kib(pid).saturating_sub(rss_before)) as f64 / args.subscribers as f64,
+    );
+    if let Some(mut child) = child {
+        drop(child.stdin.take());
+        let _ = child.wait().await;
+    }
     Ok(())
 }
