@@ -47,15 +47,16 @@ async fn read_echo(
 }
 
 /// Connects to the target and performs the opening handshake with `request`.
-pub(crate) async fn connect(target: &Target, request: &[u8]) -> io::Result<(TcpStream, Vec<u8>)> {
+pub(crate) async fn connect(
+    target: &Target,
+    request: &[u8],
+    patience: Duration,
+) -> io::Result<(TcpStream, Vec<u8>)> {
     let mut stream = TcpStream::connect(target.addr).await?;
     stream.set_nodelay(true)?;
-    let leftover = tokio::time::timeout(
-        Duration::from_secs(10),
-        wire::client_handshake(&mut stream, request),
-    )
-    .await
-    .map_err(|_| timeout_err("handshake"))??;
+    let leftover = tokio::time::timeout(patience, wire::client_handshake(&mut stream, request))
+        .await
+        .map_err(|_| timeout_err("handshake"))??;
     Ok((stream, leftover))
 }
 
@@ -64,11 +65,12 @@ pub(crate) async fn connect_many(
     target: &Target,
     n: usize,
     concurrency: usize,
+    patience: Duration,
 ) -> io::Result<Vec<(TcpStream, Vec<u8>)>> {
     let request = wire::upgrade_request_to(&target.host, &target.path);
     let request = &request;
     let results: Vec<io::Result<(TcpStream, Vec<u8>)>> = futures_util::stream::iter(0..n)
-        .map(|_| connect(target, request))
+        .map(|_| connect(target, request, patience))
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -82,8 +84,9 @@ pub(crate) async fn finish_close(
     stream: &mut TcpStream,
     parser: &mut EchoParser<'_>,
     buf: &mut [u8],
+    patience: Duration,
 ) -> io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + patience;
     while !parser.closed() {
         let n = tokio::time::timeout_at(deadline.into(), stream.read(buf))
             .await
@@ -171,7 +174,7 @@ pub(crate) async fn conn_alternating(
         }
     }
     stream.write_all(&wire::close_frame()).await?;
-    finish_close(&mut stream, &mut parser, &mut buf).await?;
+    finish_close(&mut stream, &mut parser, &mut buf, window.patience).await?;
     Ok(stats)
 }
 
@@ -308,7 +311,7 @@ pub(crate) async fn conn_pipelined(
         w?;
     }
     let _ = stream.shutdown().await;
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + window.patience;
     loop {
         match tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => break,

@@ -114,6 +114,7 @@ pub async fn open_idle(settings: &Settings) -> io::Result<Idle> {
         &settings.target,
         settings.connections,
         settings.connect_concurrency,
+        settings.patience,
     )
     .await?;
     Ok(Idle {
@@ -127,6 +128,7 @@ fn window(settings: &Settings) -> Window {
     Window {
         start: begin + settings.warmup,
         end: begin + settings.warmup + settings.duration,
+        patience: settings.patience,
     }
 }
 
@@ -162,6 +164,7 @@ async fn run_echo(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
         &settings.target,
         settings.connections,
         settings.connect_concurrency,
+        settings.patience,
     )
     .await?;
     let begin = Instant::now();
@@ -172,6 +175,7 @@ async fn run_echo(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
             let window = Window {
                 start: begin,
                 end: far,
+                patience: settings.patience,
             };
             (window, Until { time: far, msgs })
         }
@@ -262,7 +266,7 @@ async fn run_large(settings: &Settings, live: &Live) -> io::Result<Report> {
     let expected = Expected::new(opcode, wire::payload(settings.size, text));
     let frame = expected.frame();
     let request = wire::upgrade_request_to(&settings.target.host, &settings.target.path);
-    let (stream, leftover) = connect(&settings.target, &request).await?;
+    let (stream, leftover) = connect(&settings.target, &request, settings.patience).await?;
     let warm = 1u64;
     let total = warm + settings.count as u64;
     let begin = Instant::now();
@@ -271,6 +275,7 @@ async fn run_large(settings: &Settings, live: &Live) -> io::Result<Report> {
     let window = Window {
         start: begin,
         end: far,
+        patience: settings.patience,
     };
     let until = Until {
         time: far,
@@ -312,8 +317,13 @@ async fn run_large(settings: &Settings, live: &Live) -> io::Result<Report> {
 }
 
 /// One churn cycle: connect, upgrade, close handshake, TCP close.
-async fn churn_cycle(target: &Target, request: &[u8], expected: &Expected) -> io::Result<()> {
-    let (mut stream, leftover) = connect(target, request).await?;
+async fn churn_cycle(
+    target: &Target,
+    request: &[u8],
+    expected: &Expected,
+    patience: Duration,
+) -> io::Result<()> {
+    let (mut stream, leftover) = connect(target, request, patience).await?;
     let mut parser = EchoParser::new(expected);
     parser.feed(&leftover, &mut Progress::default())?;
     if parser.closed() {
@@ -321,7 +331,7 @@ async fn churn_cycle(target: &Target, request: &[u8], expected: &Expected) -> io
     }
     tokio::io::AsyncWriteExt::write_all(&mut stream, &wire::close_frame()).await?;
     let mut buf = [0u8; 512];
-    finish_close(&mut stream, &mut parser, &mut buf).await
+    finish_close(&mut stream, &mut parser, &mut buf, patience).await
 }
 
 async fn run_churn(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
@@ -330,6 +340,7 @@ async fn run_churn(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
     let request = Rc::new(wire::upgrade_request_to(&target.host, &target.path));
     let window = window(settings);
     let cpu = tokio::task::spawn_local(sample_cpu(window, settings.server_pid));
+    let patience = settings.patience;
     let tasks: Vec<_> = (0..settings.connections)
         .map(|_| {
             let (expected, request, target, live) = (
@@ -346,8 +357,8 @@ async fn run_churn(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
                         break;
                     }
                     let r = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        churn_cycle(&target, &request, &expected),
+                        2 * patience,
+                        churn_cycle(&target, &request, &expected, patience),
                     )
                     .await;
                     let t1 = Instant::now();

@@ -150,6 +150,9 @@ pub struct Settings {
     pub server_pid: Option<u32>,
     /// Handshakes in progress at once while opening connections. Default 128.
     pub connect_concurrency: usize,
+    /// How long a connection waits for the server's handshake answer, and for its close
+    /// at the end. Default 10 s (longer for a server running under a profiler).
+    pub patience: Duration,
 }
 
 impl Settings {
@@ -173,6 +176,7 @@ impl Settings {
             kind: Kind::Auto,
             server_pid: None,
             connect_concurrency: 128,
+            patience: Duration::from_secs(10),
         }
     }
 

@@ -1,6 +1,6 @@
 //! What connections measure, and the window they measure in.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What one connection (or churn worker) measured.
 #[derive(Debug, Default)]
@@ -37,11 +37,13 @@ impl Stats {
     }
 }
 
-/// The measured window shared by all connections.
+/// The measured window shared by all connections, and how long a connection waits for
+/// a handshake or a close.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window {
     pub(crate) start: Instant,
     pub(crate) end: Instant,
+    pub(crate) patience: Duration,
 }
 
 impl Window {

@@ -74,6 +74,9 @@ struct Args {
     /// Idle mode: give up holding after this many seconds.
     #[arg(long, default_value_t = 300.0)]
     hold_max: f64,
+    /// Seconds to wait for a handshake answer and for the close at the end.
+    #[arg(long, default_value_t = 10.0)]
+    patience: f64,
 }
 
 impl Args {
@@ -99,6 +102,7 @@ impl Args {
             },
             server_pid: self.server_pid,
             connect_concurrency: self.connect_concurrency,
+            patience: Duration::from_secs_f64(self.patience),
             ..Settings::new(Target::loopback(self.port))
         }
     }

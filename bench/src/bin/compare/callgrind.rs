@@ -108,7 +108,11 @@ fn one_run(
     crate::server_args(&mut cmd, server, sc, port, 1);
     let log = procs::log_file(&ctx.log_dir, &format!("callgrind-{}", server.name));
     let srv = Server::start_within(cmd, port, log, Duration::from_secs(60))?;
-    let lg = crate::load_command(ctx, sc, port, secs, 0.0, None);
+    let mut lg = crate::load_command(ctx, sc, port, secs, 0.0, None);
+    if !matches!(sc.load, crate::Load::Deflate { .. }) {
+        // Handshakes and closes are slow under valgrind: the load generator waits longer.
+        lg.arg("--patience").arg("60");
+    }
     // Handshakes are slow under valgrind: allow for them.
     let timeout = Duration::from_secs_f64(secs + 240.0);
     let lg_log = procs::log_file(&ctx.log_dir, "loadgen");
