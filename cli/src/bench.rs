@@ -24,6 +24,7 @@ Examples:
   rfc6455 bench -c 16 -s 16k -k 16 ws://127.0.0.1:8081/   # 16 KiB, 16 in flight each
   rfc6455 bench -c 1000 --count 100 --binary ws://host:9001/echo
   rfc6455 bench --churn -c 8 ws://127.0.0.1:8081/          # connect, upgrade, close; repeat
+  rfc6455 bench --compress -s 4k ws://127.0.0.1:8081/     # permessage-deflate, JSON text
   rfc6455 bench --json ws://127.0.0.1:8081/ | jq .rate
 
 The server must echo every message (text as text, binary as binary). The load generator
@@ -63,6 +64,7 @@ pub(crate) fn run(args: BenchArgs) -> i32 {
             Kind::Text
         },
         server_pid: args.server_pid,
+        deflate_level: args.compress,
         ..Settings::new(target)
     };
     rfc6455_loadgen::raise_nofile_limit();
@@ -106,7 +108,10 @@ pub(crate) fn run(args: BenchArgs) -> i32 {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            if e.to_string().contains("handshake status") {
+            let message = e.to_string();
+            if message.contains("handshake status")
+                || message.contains("did not accept permessage-deflate")
+            {
                 3
             } else {
                 5
@@ -215,6 +220,16 @@ fn summary(url: &str, settings: &Settings, r: &Report) -> String {
         micros(r.percentile_us(99.0)),
         micros(r.percentile_us(100.0))
     );
+    if let Some(wire) = &r.wire {
+        out += &format!(
+            "  on the wire {:.0} B out, {:.0} B in per message ({:.1}× smaller; {} of {} echoes compressed)\n",
+            wire.out_per_message,
+            wire.in_per_message,
+            2.0 * r.size as f64 / (wire.out_per_message + wire.in_per_message),
+            wire.compressed_echoes,
+            r.messages
+        );
+    }
     if let Some(server) = r.cpu.server {
         out += &format!("  server CPU {server:.0}% of one core\n");
     }
@@ -269,6 +284,11 @@ fn json(url: &str, r: &Report) -> serde_json::Value {
         },
         "histogram_us": r.histogram().iter().map(|(upper, n)| serde_json::json!({"below": upper, "count": n})).collect::<Vec<_>>(),
         "server_cpu_percent": r.cpu.server,
+        "wire": r.wire.map(|w| serde_json::json!({
+            "out_per_message": w.out_per_message,
+            "in_per_message": w.in_per_message,
+            "compressed_echoes": w.compressed_echoes,
+        })),
         "errors": r.errors,
         "first_error": r.first_error,
         "ok": r.ok(),

@@ -260,6 +260,12 @@ pub(crate) struct BenchArgs {
     /// Connection churn: each worker connects, upgrades and closes, again and again.
     #[arg(long)]
     pub(crate) churn: bool,
+    /// Compress: offer permessage-deflate and send JSON-like text, no two messages alike,
+    /// compressed at LEVEL (0–9, default 6); every echo is inflated and checked, and a
+    /// server that does not accept the extension fails the run. One message in flight.
+    #[arg(long, value_name = "LEVEL", num_args = 0..=1, default_missing_value = "6",
+          value_parser = clap::value_parser!(u32).range(0..=9), conflicts_with_all = ["binary", "churn", "inflight"])]
+    pub(crate) compress: Option<u32>,
     /// The server's process id (same machine): report its CPU use.
     #[arg(long, value_name = "PID")]
     pub(crate) server_pid: Option<u32>,

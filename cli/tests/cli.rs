@@ -751,6 +751,41 @@ async fn bench_for_a_duration_prints_a_summary_and_no_progress_line_in_a_pipe() 
 }
 
 #[tokio::test]
+async fn bench_compress_checks_every_inflated_echo_and_counts_the_bytes_on_the_wire() {
+    let compressing = serve(&["-q", "--compress"]).await;
+    let report = bench_report(
+        &bench(&[
+            "--json",
+            "--compress",
+            "-c",
+            "4",
+            "-n",
+            "25",
+            "-s",
+            "2k",
+            &url(&compressing),
+        ])
+        .await,
+    );
+    assert_eq!(report["messages"], 100, "{report}");
+    assert_eq!(report["wire"]["compressed_echoes"], 100, "{report}");
+    let out = report["wire"]["out_per_message"].as_f64().unwrap();
+    assert!(
+        out < 1024.0,
+        "2 KiB of JSON should go out compressed: {out} B"
+    );
+    // A server without compression refuses the extension: the run fails as refused.
+    let plain = serve(&["-q"]).await;
+    let output = bench(&["--compress", "-c", "1", "-n", "1", &url(&plain)]).await;
+    assert_code(&output, 3);
+    assert!(
+        output.stderr.contains("permessage-deflate"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[tokio::test]
 async fn bench_exits_1_on_a_wrong_echo_3_on_a_refusal_and_5_without_a_server() {
     // A server whose "echo" has every `a` upper-cased: every echo is wrong.
     let shouting = serve(&["-q", "--exec", "sed -u s/a/A/g"]).await;

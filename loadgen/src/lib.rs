@@ -26,6 +26,7 @@
 
 mod conn;
 mod cpu;
+mod deflate;
 mod live;
 mod report;
 mod run;
@@ -36,6 +37,6 @@ pub mod wire;
 
 pub use cpu::{CpuUse, raise_nofile_limit};
 pub use live::Live;
-pub use report::Report;
+pub use report::{Report, Wire};
 pub use run::{Idle, open_idle, run, run_local};
 pub use settings::{Kind, Mode, Settings, Target, parse_size};

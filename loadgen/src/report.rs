@@ -43,6 +43,26 @@ pub struct Report {
     pub errors: u64,
     /// The first failure's description.
     pub first_error: Option<String>,
+    /// Bytes on the wire, in the compressed echo ([`Settings::deflate_level`]).
+    ///
+    /// [`Settings::deflate_level`]: crate::Settings::deflate_level
+    pub wire: Option<Wire>,
+}
+
+/// Frame bytes on the wire per message in the compressed echo.
+///
+/// ```
+/// let w = rfc6455_loadgen::Wire { out_per_message: 215.0, in_per_message: 210.0, compressed_echoes: 10 };
+/// assert!(w.out_per_message > 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wire {
+    /// Bytes sent per message (header, mask and compressed payload).
+    pub out_per_message: f64,
+    /// Bytes received per echo.
+    pub in_per_message: f64,
+    /// Echoes that came back compressed (RSV1 set).
+    pub compressed_echoes: u64,
 }
 
 impl Report {
@@ -104,6 +124,30 @@ impl Report {
     /// ```
     pub fn fields(&self) -> Vec<(&'static str, String)> {
         let kind = if self.text { "text" } else { "binary" }.to_owned();
+        if let Some(wire) = &self.wire {
+            let ratio = 2.0 * self.size as f64 / (wire.out_per_message + wire.in_per_message);
+            let mut f = vec![
+                ("mode", "deflate".to_owned()),
+                ("conns", self.connections.to_string()),
+                ("size", self.size.to_string()),
+                ("msgs", self.messages.to_string()),
+                ("secs", format!("{:.3}", self.secs)),
+                ("rate", format!("{:.1}", self.rate)),
+                ("wire_out", format!("{:.1}", wire.out_per_message)),
+                ("wire_in", format!("{:.1}", wire.in_per_message)),
+                ("ratio", format!("{ratio:.3}")),
+                ("compressed", wire.compressed_echoes.to_string()),
+                ("p50_us", format!("{:.1}", self.percentile_us(50.0))),
+                ("p99_us", format!("{:.1}", self.percentile_us(99.0))),
+            ];
+            f.extend(self.cpu.fields());
+            f.push(("errors", self.errors.to_string()));
+            if let Some(e) = &self.first_error {
+                f.push(("error", e.replace(char::is_whitespace, "_")));
+            }
+            f.push(("ok", self.ok().to_string()));
+            return f;
+        }
         let mut f = match self.mode {
             Mode::Echo | Mode::Pipelined => vec![
                 ("mode", format!("{:?}", self.mode).to_lowercase()),
@@ -166,6 +210,7 @@ mod tests {
             cpu: CpuUse::default(),
             errors: 0,
             first_error: None,
+            wire: None,
         }
     }
 

@@ -33,6 +33,14 @@ use crate::wire::{self, EchoParser, Expected, Progress};
 /// # Ok(()) }
 /// ```
 pub async fn run(settings: &Settings, live: Rc<Live>) -> io::Result<Report> {
+    if let Some(level) = settings.deflate_level {
+        if settings.mode != Mode::Echo {
+            return Err(io::Error::other(
+                "the compressed echo runs one message in flight per connection (echo mode)",
+            ));
+        }
+        return crate::deflate::run_deflate(settings, level, live).await;
+    }
     match settings.mode {
         Mode::Echo | Mode::Pipelined => run_echo(settings, live).await,
         Mode::Large => run_large(settings, &live).await,
@@ -94,6 +102,7 @@ impl Idle {
             cpu: CpuUse::default(),
             errors: 0,
             first_error: None,
+            wire: None,
         }
     }
 }
@@ -150,6 +159,7 @@ fn report(settings: &Settings, inflight: usize, mut stats: Stats, secs: f64) -> 
         cpu: CpuUse::default(),
         errors: stats.errors,
         first_error: stats.first_error,
+        wire: None,
     }
 }
 
@@ -313,6 +323,7 @@ async fn run_large(settings: &Settings, live: &Live) -> io::Result<Report> {
         cpu,
         errors: stats.errors,
         first_error: stats.first_error,
+        wire: None,
     })
 }
 

@@ -150,6 +150,11 @@ pub struct Settings {
     pub server_pid: Option<u32>,
     /// Handshakes in progress at once while opening connections. Default 128.
     pub connect_concurrency: usize,
+    /// Compress: offer permessage-deflate (RFC 7692), fail a connection whose server does
+    /// not accept it, and send JSON-like text messages (no two alike) compressed at this
+    /// DEFLATE level (0–9), inflating and checking every echo; [`Mode::Echo`] only.
+    /// Default none.
+    pub deflate_level: Option<u32>,
     /// How long a connection waits for the server's handshake answer, and for its close
     /// at the end. Default 10 s (longer for a server running under a profiler).
     pub patience: Duration,
@@ -177,6 +182,7 @@ impl Settings {
             server_pid: None,
             connect_concurrency: 128,
             patience: Duration::from_secs(10),
+            deflate_level: None,
         }
     }
 
