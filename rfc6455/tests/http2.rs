@@ -608,3 +608,26 @@ async fn echo_server_example_serves_wss_with_h2_and_http11_by_alpn() {
     );
     assert!(server.line_with("connected").await.contains("HTTP/1.1"));
 }
+
+// ----------------------------------------------------------------------------- stop
+
+#[tokio::test]
+async fn stop_closes_the_websockets_of_an_http2_connection_with_1001() {
+    let (server, _seen) = reporting(local().h2c(true)).await;
+    let h2 = h2c(addr(&server)).await;
+    let (_, mut a) = websocket(&h2, addr(&server), "/a", &[]).await;
+    let (_, mut b) = websocket(&h2, addr(&server), "/b", &[]).await;
+    for ws in [&mut a, &mut b] {
+        ws.send_text("before").await.unwrap();
+        assert_eq!(
+            within(ws.recv()).await.unwrap().unwrap().as_text(),
+            Some("before")
+        );
+    }
+    let stopping = tokio::spawn(async move { server.stop().await });
+    for ws in [&mut a, &mut b] {
+        assert!(within(ws.recv()).await.is_none());
+        assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
+    }
+    within(stopping).await.unwrap();
+}
