@@ -608,3 +608,46 @@ async fn echo_server_example_serves_wss_with_h2_and_http11_by_alpn() {
     );
     assert!(server.line_with("connected").await.contains("HTTP/1.1"));
 }
+
+// ----------------------------------------------------------------------------- stop
+
+#[tokio::test]
+async fn stop_closes_the_websockets_of_an_http2_connection_with_1001() {
+    let (server, _seen) = reporting(local().h2c(true)).await;
+    let h2 = h2c(addr(&server)).await;
+    let (_, mut a) = websocket(&h2, addr(&server), "/a", &[]).await;
+    let (_, mut b) = websocket(&h2, addr(&server), "/b", &[]).await;
+    for ws in [&mut a, &mut b] {
+        ws.send_text("before").await.unwrap();
+        assert_eq!(
+            within(ws.recv()).await.unwrap().unwrap().as_text(),
+            Some("before")
+        );
+    }
+    let stopping = tokio::spawn(async move { server.stop().await });
+    for ws in [&mut a, &mut b] {
+        assert!(within(ws.recv()).await.is_none());
+        assert_eq!(ws.peer_close_code(), Some(CloseCode::GOING_AWAY));
+    }
+    within(stopping).await.unwrap();
+}
+
+/// A client that picks `h2` by ALPN and then sends nothing is held to the handshake
+/// timeout, as a first request head is: the server closes the connection.
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn a_silent_client_after_alpn_h2_is_dropped_at_the_handshake_timeout() {
+    let pki = support::tls::Pki::new();
+    let options = local()
+        .tls(pki.server_tls())
+        .handshake_timeout(Duration::from_millis(300));
+    let (server, _seen) = reporting(options).await;
+    let mut tls = support::h2peer::tls_alpn_h2(addr(&server), &pki.ca_pem).await;
+    let started = std::time::Instant::now();
+    let mut sink = Vec::new();
+    // The server closes (EOF, or a reset): the read ends, within the test's bound.
+    let _ = within(tls.read_to_end(&mut sink)).await;
+    assert!(sink.is_empty(), "nothing is answered: {sink:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    support::server::no_connection_left(&server).await;
+}

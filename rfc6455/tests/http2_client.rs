@@ -390,3 +390,36 @@ async fn small_messages_on_many_streams_at_once_do_not_trip_the_small_frame_guar
             .all(|ws| ws.handshake().local_addr() == first)
     );
 }
+
+/// A redirect answered to an extended CONNECT is followed as on HTTP/1.1, the new
+/// WebSocket on the same shared connection.
+#[tokio::test]
+async fn a_redirect_is_followed_over_http2() {
+    let server = rfc6455::serve_with_hook(
+        local().h2c(true),
+        |hs: &mut rfc6455::Handshake<'_>| {
+            if hs.request().uri().path() == "/old" {
+                let location = http::HeaderValue::from_static("/new");
+                return Err(
+                    rfc6455::Rejection::new(http::StatusCode::TEMPORARY_REDIRECT, "")
+                        .with_header(http::header::LOCATION, location),
+                );
+            }
+            Ok(())
+        },
+        |ws, ()| support::server::echo(ws),
+    )
+    .await
+    .unwrap();
+    let url = format!("ws://127.0.0.1:{}/old", server.local_addr().port());
+    let options = ClientOptions::default().http2(Http2::Require);
+    let (mut ws, response) = within(connect_with(&url, options)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(ws.handshake().http_version(), Version::HTTP_2);
+    assert!(
+        ws.handshake().url().unwrap().ends_with("/new"),
+        "{:?}",
+        ws.handshake().url()
+    );
+    round_trip(&mut ws, "moved").await;
+}

@@ -12,11 +12,15 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "tls")]
+use bytes::BytesMut;
 use hyper::body::{Body, Incoming};
 use hyper::rt::bounds::Http2ServerConnExec;
 use hyper::server::conn::http2;
 use hyper::service::HttpService;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+#[cfg(feature = "tls")]
+use tokio::io::AsyncReadExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::fallback::BoxError;
@@ -25,6 +29,30 @@ use crate::stop::StopSignal;
 /// The start of HTTP/2's connection preface (RFC 9113 §3.4), which no HTTP/1 request
 /// starts with.
 pub(crate) const PREFACE_START: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// The whole connection preface (RFC 9113 §3.4).
+#[cfg(feature = "tls")]
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Read the client's connection preface from `io` into `buf` (24 bytes; hyper checks them
+/// when it reads them from `buf`), so that a connection which chose HTTP/2 by ALPN is
+/// held to the same handshake timeout as a first request head.
+///
+/// # Errors
+/// The stream's error, or `UnexpectedEof` when it ends first.
+#[cfg(feature = "tls")]
+pub(crate) async fn read_preface<S>(io: &mut S, buf: &mut BytesMut) -> std::io::Result<()>
+where
+    S: AsyncRead + Unpin,
+{
+    buf.reserve(PREFACE.len());
+    while buf.len() < PREFACE.len() {
+        if io.read_buf(buf).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok(())
+}
 
 /// The receive window of a whole connection: 16 KiB per stream it may carry, at least
 /// hyper's 1 MiB. h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`) that holds more

@@ -175,8 +175,25 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
     if let Transport::TlsServer(tls) = &io
         && tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2)
     {
+        // HTTP/2 by ALPN: its preface, like a first head, within the handshake timeout.
+        let mut preface = BytesMut::new();
+        let read = h2::read_preface(&mut io, &mut preface);
+        tokio::select! {
+            read = tokio::time::timeout(left(started), read) => match read {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!("HTTP/2 connection from {:?} dropped: {e}", conn.peer_addr);
+                    return None;
+                }
+                Err(_) => {
+                    tracing::debug!("HTTP/2 preface from {:?} timed out", conn.peer_addr);
+                    return None;
+                }
+            },
+            () = stopped() => return None,
+        }
         let io = Rewound {
-            prefix: bytes::Bytes::new(),
+            prefix: preface.freeze(),
             io,
         };
         serve_h2(io, server, conn, stop).await;

@@ -205,7 +205,8 @@ impl ServerOptions {
     }
 
     /// How long a new connection may take to send its request head (the original's
-    /// `#:initial-connection-timeout`), its TLS handshake included on a TLS server.
+    /// `#:initial-connection-timeout`), its TLS handshake included on a TLS server; on
+    /// HTTP/2, its connection preface.
     /// A hybi-00 client has as long again for the 8 bytes it sends after its head.
     /// Default 60 s.
     ///

@@ -43,6 +43,16 @@ pub(crate) async fn h2c(addr: SocketAddr) -> SendRequest<Bytes> {
 /// An HTTP/2 connection to `addr` over TLS, trusting `ca_pem`, offering ALPN `h2` only.
 #[cfg(feature = "tls")]
 pub(crate) async fn h2_tls(addr: SocketAddr, ca_pem: &str) -> SendRequest<Bytes> {
+    handshake(tls_alpn_h2(addr, ca_pem).await).await
+}
+
+/// A TLS connection to `addr`, trusting `ca_pem`, on which the server picked ALPN `h2`;
+/// nothing sent on it yet.
+#[cfg(feature = "tls")]
+pub(crate) async fn tls_alpn_h2(
+    addr: SocketAddr,
+    ca_pem: &str,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
     use std::sync::Arc;
 
     use rfc6455::tls::rustls;
@@ -66,7 +76,7 @@ pub(crate) async fn h2_tls(addr: SocketAddr, ca_pem: &str) -> SendRequest<Bytes>
         .await
         .expect("TLS handshake");
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN h2");
-    handshake(tls).await
+    tls
 }
 
 async fn handshake<T>(io: T) -> SendRequest<Bytes>
