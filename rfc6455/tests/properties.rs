@@ -7,7 +7,7 @@
 mod support;
 
 use proptest::prelude::*;
-use rfc6455::{Config, DataKind, Message};
+use rfc6455::{CloseCode, Config, DataKind, Message};
 
 use support::server::pair;
 
@@ -100,6 +100,14 @@ fn exchange(messages: &[Sent], capacity: usize) -> (Vec<Message>, Vec<Message>) 
                     .expect("the echo is sent");
                 received.push(message);
             }
+            // Keep reading until the client's close, so that a ping it sends after its
+            // last fragment is read (and answered) however small the buffers are; the
+            // closing handshake completes.
+            let end = server.recv().await;
+            assert!(
+                end.is_none(),
+                "nothing after the last message but the close: {end:?}"
+            );
             received
         };
         let sending = async {
@@ -132,15 +140,30 @@ fn exchange(messages: &[Sent], capacity: usize) -> (Vec<Message>, Vec<Message>) 
                 }
             };
             tokio::join!(reading, writing);
+            tx.close(CloseCode::NORMAL, "")
+                .await
+                .expect("our close is sent");
+            // The server's answer to our close ends the receiving half.
+            let end = rx.recv().await;
+            assert!(
+                end.is_none(),
+                "nothing after the echoes but the close: {end:?}"
+            );
             echoes
         };
-        let (received, echoes) = support::within(async { tokio::join!(serving, sending) }).await;
+        // A case takes well under a second; a hang fails it in 20 s (and shrinking is
+        // bounded below), so a failure cannot hold CI for long.
+        let (received, echoes) = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            tokio::join!(serving, sending)
+        })
+        .await
+        .expect("the exchange finishes");
         (received, echoes)
     })
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn any_messages_in_any_fragments_with_pings_arrive_and_echo_intact(
