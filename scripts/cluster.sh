@@ -8,8 +8,8 @@
 #
 # Ports: CLUSTER_PORT (HAProxy, 8090), CLUSTER_NODE_PORTS ("8091 8092 8093"),
 # CLUSTER_REDIS_PORT (6390); CLUSTER_RELEASE=1 builds the nodes in release mode (for
-# measurements: scripts/cluster.sh and fanout-bench --connect). Needs Debian's redis-server and haproxy
-# (scripts/install-peers.sh installs them). Logs and pid files: target/cluster/.
+# measurements: scripts/cluster.sh and fanout-bench --connect). Needs Debian's redis-server and haproxy,
+# and installs them with apt-get when they are missing. Logs and pid files: target/cluster/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,9 +33,24 @@ await_http() {
     return 1
 }
 
+# Debian's redis-server and haproxy, installed when missing (as scripts/install-peers.sh does).
+ensure_packages() {
+    local missing=()
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    [[ -x "$haproxy_bin" ]] || missing+=(haproxy)
+    ((${#missing[@]})) || return 0
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    log "installing Debian's ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    haproxy_bin="$(command -v haproxy || echo /usr/sbin/haproxy)"
+    command -v redis-server >/dev/null || { log "ERROR: no redis-server after installing it" >&2; exit 1; }
+    [[ -x "$haproxy_bin" ]] || { log "ERROR: no haproxy after installing it" >&2; exit 1; }
+}
+
 up() {
-    command -v redis-server >/dev/null || { log "ERROR: no redis-server: run scripts/install-peers.sh" >&2; exit 1; }
-    [[ -x "$haproxy_bin" ]] || { log "ERROR: no haproxy: run scripts/install-peers.sh" >&2; exit 1; }
+    ensure_packages
     mkdir -p "$state"
     local profile=debug release=()
     if [[ "${CLUSTER_RELEASE:-0}" == 1 ]]; then profile=release release=(--release); fi
