@@ -45,10 +45,16 @@ fn has_token(headers: &HeaderMap, name: http::header::HeaderName, token: &str) -
     })
 }
 
+/// A header's only value, without the optional whitespace around it (RFC 9110 §5.5:
+/// a field value does not include leading or trailing SP / HTAB).
 fn only_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     let mut all = headers.get_all(name).iter();
     let first = all.next()?;
-    all.next().is_none().then_some(first.as_bytes())
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let value = first.as_bytes();
+    let start = value.iter().position(|b| !ows(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    all.next().is_none().then_some(&value[start..end])
 }
 
 fn server(req: &Request<()>) {
