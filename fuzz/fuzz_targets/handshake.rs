@@ -45,6 +45,13 @@ fn has_token(headers: &HeaderMap, name: http::header::HeaderName, token: &str) -
     })
 }
 
+/// A header's only value, byte for byte.
+fn raw_only_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+    let mut all = headers.get_all(name).iter();
+    let first = all.next()?;
+    all.next().is_none().then_some(first.as_bytes())
+}
+
 /// A header's only value, without the optional whitespace around it (RFC 9110 §5.5:
 /// a field value does not include leading or trailing SP / HTAB).
 fn only_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
@@ -146,8 +153,11 @@ fn hybi00_server(req: &Request<()>, key3: [u8; 8]) {
     };
     let h = req.headers();
     assert!(h.contains_key(HOST));
-    let n1 = key_number(only_value(h, "sec-websocket-key1").expect("key1")).expect("key1 number");
-    let n2 = key_number(only_value(h, "sec-websocket-key2").expect("key2")).expect("key2 number");
+    // The draft counts every space of a key, those at its ends too: the raw value.
+    let n1 =
+        key_number(raw_only_value(h, "sec-websocket-key1").expect("key1")).expect("key1 number");
+    let n2 =
+        key_number(raw_only_value(h, "sec-websocket-key2").expect("key2")).expect("key2 number");
     let mut md5 = Md5::new();
     md5.update(n1.to_be_bytes());
     md5.update(n2.to_be_bytes());
