@@ -40,7 +40,12 @@ async fn serve(args: &[&str]) -> Peer {
 
 /// `rfc6455 connect ARGS…` with `stdin` as its standard input, run to its end.
 async fn connect(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
+    connect_in(&mut Command::new(BIN), args, stdin).await
+}
+
+/// [`connect`] with `command` (the binary, with its environment set by the caller).
+async fn connect_in(command: &mut Command, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = command
         .arg("connect")
         .args(args)
         .stdin(Stdio::piped())
@@ -56,6 +61,11 @@ async fn connect(args: &[&str], stdin: &[u8]) -> Output {
         .await
         .expect("rfc6455 connect finishes")
         .expect("rfc6455 connect runs");
+    captured(output)
+}
+
+/// A finished process's status and outputs, as text.
+fn captured(output: std::process::Output) -> Output {
     Output {
         status: output.status,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -605,42 +615,23 @@ async fn headers_origin_and_the_environments_proxy_reach_the_server() {
     .unwrap();
     let proxy = support::proxy::TestProxy::start(None, false).await;
     let port = server.local_addr().port();
-    let output = Command::new(BIN)
-        .args([
-            "connect",
-            "-H",
-            "X-Token: t0k3n",
-            "--origin",
-            "https://app.example",
-            "--linger",
-            "3",
-            &format!("ws://127.0.0.1:{port}/"),
-        ])
+    let mut command = Command::new(BIN);
+    command
         .env("HTTP_PROXY", proxy.url())
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
-        .env_remove("ALL_PROXY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("rfc6455 starts");
-    let output = {
-        let mut child = output;
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(b"through\n").await.unwrap();
-        drop(input);
-        let out = tokio::time::timeout(LIMIT, child.wait_with_output())
-            .await
-            .expect("rfc6455 connect finishes")
-            .unwrap();
-        Output {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    };
+        .env_remove("ALL_PROXY");
+    let target = format!("ws://127.0.0.1:{port}/");
+    let args = [
+        "-H",
+        "X-Token: t0k3n",
+        "--origin",
+        "https://app.example",
+        "--linger",
+        "3",
+        &target,
+    ];
+    let output = connect_in(&mut command, &args, b"through\n").await;
     assert_code(&output, 0);
     assert_eq!(output.stdout, "through\n");
     assert_eq!(
@@ -671,11 +662,7 @@ async fn bench(args: &[&str]) -> Output {
     .await
     .expect("rfc6455 bench finishes")
     .expect("rfc6455 bench runs");
-    Output {
-        status: output.status,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    captured(output)
 }
 
 /// The `--json` report of a bench run that exited 0.
