@@ -1,5 +1,7 @@
 //! [`StopSignal`]: how a server tells all its connections to close.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Context;
 
@@ -27,5 +29,23 @@ impl StopSignal {
         }
         self.waker.register(cx.waker());
         self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Drive `conn` (a hyper connection) to its end; once stopped, call `graceful_shutdown`
+    /// on it once (it finishes what is in progress, then closes) and keep driving it.
+    pub(crate) async fn drive<C: Future>(
+        &self,
+        mut conn: Pin<&mut C>,
+        mut graceful_shutdown: impl FnMut(Pin<&mut C>),
+    ) -> C::Output {
+        let mut shutting_down = false;
+        std::future::poll_fn(|cx| {
+            if !shutting_down && self.poll_stopped(cx) {
+                graceful_shutdown(conn.as_mut());
+                shutting_down = true;
+            }
+            conn.as_mut().poll(cx)
+        })
+        .await
     }
 }

@@ -88,16 +88,8 @@ pub(crate) async fn serve<I, S, B>(
         .initial_connection_window_size(connection_window(max_streams))
         .max_header_list_size(u32::try_from(max_header_size).unwrap_or(u32::MAX))
         .serve_connection(TokioIo::new(io), service);
-    let mut conn = std::pin::pin!(conn);
-    let mut shutting_down = false;
-    let result = std::future::poll_fn(|cx| {
-        if !shutting_down && stop.poll_stopped(cx) {
-            conn.as_mut().graceful_shutdown();
-            shutting_down = true;
-        }
-        conn.as_mut().poll(cx)
-    })
-    .await;
+    let conn = std::pin::pin!(conn);
+    let result = stop.drive(conn, |conn| conn.graceful_shutdown()).await;
     if let Err(e) = result {
         tracing::debug!("HTTP/2 connection ended: {e}");
     }

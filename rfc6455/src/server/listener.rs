@@ -329,18 +329,10 @@ async fn serve_connection<I>(
         .max_buf_size(max_buf_size)
         .serve_connection(io, service)
         .with_upgrades();
-    let mut conn = std::pin::pin!(conn);
-    let mut shutting_down = false;
-    let result = std::future::poll_fn(|cx| {
-        if !shutting_down && stop.poll_stopped(cx) {
-            // Finish the request in progress (an upgrade still completes), then close
-            // instead of waiting for another request on an idle keep-alive connection.
-            conn.as_mut().graceful_shutdown();
-            shutting_down = true;
-        }
-        conn.as_mut().poll(cx)
-    })
-    .await;
+    let conn = std::pin::pin!(conn);
+    // Once stopped: finish the request in progress (an upgrade still completes), then close
+    // instead of waiting for another request on an idle keep-alive connection.
+    let result = stop.drive(conn, |conn| conn.graceful_shutdown()).await;
     if let Err(e) = result {
         tracing::debug!("HTTP connection ended: {e}");
     }
