@@ -59,7 +59,8 @@ pub async fn client(target: &Target, id: usize, end: Instant) -> io::Result<Clie
     let abrupt = id.is_multiple_of(10);
     let mut report = ClientReport::default();
     let request = wire::upgrade_request_to(&target.host, &target.path);
-    let mut buf = vec![0u8; 64 * 1024];
+    // Enough for the largest echo (16 KiB and its header) in one read; 19 000 clients hold one each.
+    let mut buf = vec![0u8; 17 * 1024];
     loop {
         let mut tcp = TcpStream::connect(target.addr).await?;
         tcp.set_nodelay(true)?;
