@@ -7,6 +7,7 @@ mod support;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
 use rfc6455::topics::{Topics, TopicsOptions};
 use rfc6455::{Config, connect};
@@ -73,6 +74,8 @@ async fn fan_out_allocates_nothing_per_subscriber() {
     // counted.
     let (addr_tx, addr_rx) = oneshot::channel();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    // A way to hold the server's thread still while the warm-up is published (below).
+    let (hold_tx, hold_rx) = oneshot::channel::<(SyncSender<()>, Receiver<()>)>();
     let hub = topics.clone();
     let server_thread = std::thread::spawn(move || {
         ROLE.with(|role| role.set(1));
@@ -81,6 +84,13 @@ async fn fan_out_allocates_nothing_per_subscriber() {
             .build()
             .unwrap();
         runtime.block_on(async move {
+            tokio::spawn(async move {
+                if let Ok((held, release)) = hold_rx.await {
+                    held.send(()).unwrap();
+                    // Blocks the whole (single-threaded) runtime until released.
+                    let _ = release.recv();
+                }
+            });
             let (server, _ended) = topic_server(hub, Config::default()).await;
             addr_tx.send(url(&server, "/feed")).unwrap();
             let _ = stop_rx.await;
@@ -107,10 +117,21 @@ async fn fan_out_allocates_nothing_per_subscriber() {
         }));
     }
     let payload = |i: usize| vec![(i % 251) as u8; 1024];
-    // Warm up: buffers and queues reach their working size.
+    // Warm up: buffers and queues reach their working size. The whole burst is published
+    // while the server's thread is held, so every subscriber's queue grows to hold all of
+    // it at once, as many as the measured burst can ever queue (however fast the server
+    // drains it then).
+    let (held_tx, held_rx) = sync_channel(1);
+    let (release_tx, release_rx) = channel();
+    hold_tx.send((held_tx, release_rx)).unwrap();
+    tokio::task::spawn_blocking(move || held_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
     for i in 0..WARM_UP {
         topics.publish("feed", payload(i));
     }
+    release_tx.send(()).unwrap();
     for _ in 0..SUBSCRIBERS * WARM_UP {
         within(progress.recv()).await.unwrap();
     }
