@@ -221,18 +221,18 @@ impl Utf8Validator {
                 }
             }
         }
-        match simdutf8::basic::from_utf8(data) {
+        if is_valid(data) {
+            return Ok(());
+        }
+        match simdutf8::compat::from_utf8(data) {
             Ok(_) => Ok(()),
-            Err(_) => match simdutf8::compat::from_utf8(data) {
-                Ok(_) => Ok(()),
-                Err(e) if e.error_len().is_none() => {
-                    let tail = &data[e.valid_up_to()..];
-                    self.partial[..tail.len()].copy_from_slice(tail);
-                    self.partial_len = tail.len() as u8; // a valid prefix is at most 3 bytes
-                    Ok(())
-                }
-                Err(_) => Err(InvalidUtf8),
-            },
+            Err(e) if e.error_len().is_none() => {
+                let tail = &data[e.valid_up_to()..];
+                self.partial[..tail.len()].copy_from_slice(tail);
+                self.partial_len = tail.len() as u8; // a valid prefix is at most 3 bytes
+                Ok(())
+            }
+            Err(_) => Err(InvalidUtf8),
         }
     }
 
@@ -245,6 +245,13 @@ impl Utf8Validator {
         self.partial_len = 0;
         if incomplete { Err(InvalidUtf8) } else { Ok(()) }
     }
+}
+
+/// Whether `data` is whole valid UTF-8. Short ASCII text (chat messages, JSON) is checked
+/// a word at a time; the SIMD validator pays off from about a vector's length.
+#[inline]
+pub(crate) fn is_valid(data: &[u8]) -> bool {
+    (data.len() < 64 && data.is_ascii()) || simdutf8::basic::from_utf8(data).is_ok()
 }
 
 #[cfg(test)]

@@ -280,6 +280,45 @@ impl Connection {
         }
     }
 
+    /// The room the output buffer has for the next sends without growing (0 once
+    /// [`shrink_output`](Self::shrink_output) or
+    /// [`swap_output_buffer`](Self::swap_output_buffer) took it).
+    ///
+    /// ```
+    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
+    /// assert_eq!(conn.output_capacity(), 0);
+    /// conn.send_text("hi").unwrap();
+    /// assert!(conn.output_capacity() >= 4);
+    /// ```
+    pub fn output_capacity(&self) -> usize {
+        self.out.capacity()
+    }
+
+    /// Put `spare` in place of the output buffer and return the one it replaces, emptied;
+    /// while output is queued, nothing changes and `spare` comes back. For a caller that
+    /// keeps spare buffers for its connections: one that goes idle hands its buffer back,
+    /// and one about to send takes a spare instead of allocating.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
+    /// let old = conn.swap_output_buffer(BytesMut::with_capacity(4096));
+    /// assert_eq!(old.capacity(), 0);
+    /// conn.send_text("hi").unwrap();
+    /// assert!(conn.output_capacity() >= 4096 - 4);
+    /// // Queued output stays where it is.
+    /// let back = conn.swap_output_buffer(BytesMut::with_capacity(8));
+    /// assert_eq!(back.capacity(), 8);
+    /// assert_eq!(conn.pending_output(), b"\x81\x02hi");
+    /// ```
+    pub fn swap_output_buffer(&mut self, mut spare: BytesMut) -> BytesMut {
+        if !self.out.is_empty() {
+            return spare;
+        }
+        spare.clear();
+        std::mem::replace(&mut self.out, spare)
+    }
+
     /// Take all queued output as one buffer (for a writer that owns what it writes).
     pub fn take_output(&mut self) -> BytesMut {
         self.owed_pong = None;

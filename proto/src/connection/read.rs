@@ -13,7 +13,7 @@ use crate::extension::deflate::INFLATE_STEP;
 use crate::frame::{FrameHeader, OpCode};
 use crate::mask::apply_mask;
 use crate::message::DataKind;
-use crate::utf8::Utf8Validator;
+use crate::utf8::{self, Utf8Validator};
 
 /// What one step of the decoder produced.
 enum Step {
@@ -39,7 +39,22 @@ impl Connection {
     /// # Errors
     /// A [`ProtocolError`]: the connection has failed, a close frame carrying
     /// [`ProtocolError::close_code`] is queued. Write the output, then close the socket.
+    #[inline]
     pub fn poll_event(
+        &mut self,
+        buf: &mut BytesMut,
+        partial: bool,
+    ) -> Result<Option<Event>, ProtocolError> {
+        // Between frames with nothing buffered there is nothing to decode: the answer of
+        // every call a reader makes before it reads, so it stays inline and short.
+        if buf.is_empty() && matches!(self.read, ReadState::Header) && self.hybi00.is_none() {
+            return Ok(None);
+        }
+        self.poll_buffered_event(buf, partial)
+    }
+
+    /// [`poll_event`](Self::poll_event) with bytes to look at.
+    fn poll_buffered_event(
         &mut self,
         buf: &mut BytesMut,
         partial: bool,
@@ -140,6 +155,9 @@ impl Connection {
             (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
+        if let Some(step) = self.whole_frame(buf, &header, header_len)? {
+            return Ok(step);
+        }
         if !header.opcode.is_control() {
             self.check_data_header(&header)?;
         }
@@ -151,6 +169,52 @@ impl Connection {
             offset: 0,
         };
         Ok(Step::Continue)
+    }
+
+    /// The common case of small messages in one step: an unfragmented, uncompressed data
+    /// frame within the limits, whose payload is all in `buf`, between messages of an
+    /// open connection. It is delivered as the general path would deliver it (the same
+    /// event, the same checks in the same order), without going through the payload
+    /// state. `None`: any other frame, for the general path.
+    #[inline]
+    fn whole_frame(
+        &mut self,
+        buf: &mut BytesMut,
+        header: &FrameHeader,
+        header_len: usize,
+    ) -> Result<Option<Step>, ProtocolError> {
+        let (OpCode::Text | OpCode::Binary) = header.opcode else {
+            return Ok(None);
+        };
+        let len = header.payload_len;
+        let fits = header.fin
+            && header.rsv == 0
+            && self.incoming.is_none()
+            && self.delivery == Delivery::Buffered
+            && self.close == CloseState::Open
+            && len <= self.limits.max_frame_size
+            && len <= self.limits.max_message_size
+            && len <= (buf.len() - header_len) as u64;
+        if !fits {
+            return Ok(None);
+        }
+        let len = len as usize;
+        buf.advance(header_len);
+        let payload = &mut buf[..len];
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        let kind = DataKind::of_opcode(header.opcode);
+        if kind == DataKind::Text && !utf8::is_valid(payload) {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        Ok(Some(Step::Event(Event::Data {
+            kind,
+            payload: buf.split_to(len).freeze(),
+            first: true,
+            frame_end: true,
+            fin: true,
+        })))
     }
 
     /// §5.4 sequencing and the limits, checked before any payload byte is buffered.
