@@ -1,4 +1,4 @@
-//! Spare receive buffers, one set per thread.
+//! Spare receive and output buffers, one set per thread.
 //!
 //! A connection reads into a buffer only while it has bytes to hold: when it would wait,
 //! the buffer goes back to its thread, for whichever connection reads next. So an idle
@@ -11,6 +11,10 @@
 //! payloads in it: a stream of large messages reuses one buffer instead of mapping fresh
 //! memory (and faulting in every page) for each. The cost is at most one buffer per
 //! thread as large as the largest frame recently received (and never above [`SPARE_MAX`]).
+//!
+//! Output works the same way: a connection that waits with nothing queued hands its
+//! output buffer to the thread, and one about to queue a message takes the thread's spare
+//! instead of allocating ([`take_output`], [`give_output`]).
 
 use std::cell::Cell;
 
@@ -18,6 +22,10 @@ use bytes::BytesMut;
 
 /// The most a read takes when nothing is buffered (the size of a fresh spare buffer).
 pub(crate) const SPARE_READ: usize = 64 * 1024;
+
+/// A buffer with less room than this left (payloads split off its front took the rest)
+/// is reclaimed before it is read into.
+const ROOM_MIN: usize = SPARE_READ / 2;
 
 /// The largest receive buffer a thread keeps as its spare; larger ones are freed.
 pub(crate) const SPARE_MAX: usize = 65 * 1024 * 1024;
@@ -29,7 +37,12 @@ pub(crate) const LARGE_MIN: usize = 256 * 1024;
 thread_local! {
     static SMALL: Cell<Option<BytesMut>> = const { Cell::new(None) };
     static LARGE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+    static OUTPUT: Cell<Option<BytesMut>> = const { Cell::new(None) };
 }
+
+/// The largest output buffer a thread keeps as its spare (the core gives back larger
+/// ones itself once they are written).
+pub(crate) const OUTPUT_MAX: usize = 64 * 1024;
 
 /// An empty buffer with room for a read: `own` (the connection's last buffer) if no
 /// payload split off it is still alive, else the thread's spare, else a new one.
@@ -38,15 +51,17 @@ thread_local! {
 pub(crate) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
     debug_assert!(own.is_empty());
     // A connection whose buffer went back to the thread holds none (capacity 0): no
-    // reclaim to try.
-    if own.capacity() > 0 && own.try_reclaim(SPARE_READ) {
+    // reclaim to try. A buffer with room enough is read into as it is: reclaiming the
+    // room that payloads split off it took is tried only once it runs low.
+    let room = own.capacity() >= ROOM_MIN && !own_is_large;
+    if room || (own.capacity() > 0 && own.try_reclaim(SPARE_READ)) {
         return own;
     }
     if own_is_large {
         LARGE.set(Some(own));
     }
     if let Some(mut buf) = SMALL.take()
-        && buf.try_reclaim(SPARE_READ)
+        && (buf.capacity() >= ROOM_MIN || buf.try_reclaim(SPARE_READ))
     {
         return buf;
     }
@@ -64,6 +79,25 @@ pub(crate) fn give(buf: BytesMut) {
         _ => buf,
     };
     SMALL.set(Some(keep));
+}
+
+/// The thread's spare output buffer (empty; capacity 0 when there is none), for a
+/// connection about to queue output that holds no buffer of its own.
+pub(crate) fn take_output() -> BytesMut {
+    OUTPUT.take().unwrap_or_default()
+}
+
+/// Give an empty output buffer back to the thread as its spare (unless it is too large,
+/// or the spare it would replace is larger).
+pub(crate) fn give_output(buf: BytesMut) {
+    if !buf.is_empty() || buf.capacity() == 0 || buf.capacity() > OUTPUT_MAX {
+        return;
+    }
+    let keep = match OUTPUT.take() {
+        Some(spare) if spare.capacity() > buf.capacity() => spare,
+        _ => buf,
+    };
+    OUTPUT.set(Some(keep));
 }
 
 /// The thread's large buffer, empty, if nothing uses it any more and it has room for
@@ -98,6 +132,35 @@ mod tests {
         give(large);
         give(BytesMut::with_capacity(SPARE_READ));
         assert_eq!(take(BytesMut::new(), false).as_ptr(), at);
+    }
+
+    #[test]
+    fn an_output_buffer_given_back_is_taken_again_and_a_large_one_is_not_kept() {
+        assert_eq!(take_output().capacity(), 0, "no spare yet");
+        let buf = BytesMut::with_capacity(1024);
+        let at = buf.as_ptr();
+        give_output(buf);
+        let again = take_output();
+        assert_eq!(again.as_ptr(), at);
+        assert_eq!(take_output().capacity(), 0, "taken");
+        give_output(BytesMut::with_capacity(OUTPUT_MAX + 1));
+        assert_eq!(take_output().capacity(), 0, "too large to keep");
+        let mut full = again;
+        full.extend_from_slice(b"queued");
+        give_output(full);
+        assert_eq!(take_output().capacity(), 0, "not empty: not kept");
+    }
+
+    #[test]
+    fn a_buffer_with_room_is_read_into_without_reclaiming() {
+        let mut buf = BytesMut::with_capacity(SPARE_READ);
+        buf.resize(100, 1);
+        let payload = buf.split().freeze();
+        // 100 bytes in use in front: the rest is room enough, and the same memory.
+        let at = buf.as_ptr();
+        let taken = take(buf, false);
+        assert_eq!(taken.as_ptr(), at);
+        drop(payload);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Context;
+use std::task::{Context, Waker};
 
 use futures_util::task::AtomicWaker;
 
@@ -21,6 +21,17 @@ impl StopSignal {
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::Release);
         self.waker.wake();
+    }
+
+    /// Whether the server is stopping (no waker registered: see [`register`](Self::register)).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Have `waker` woken when the server stops; whether it already has.
+    pub(crate) fn register(&self, waker: &Waker) -> bool {
+        self.waker.register(waker);
+        self.is_stopped()
     }
 
     pub(crate) fn poll_stopped(&self, cx: &Context<'_>) -> bool {

@@ -8,6 +8,7 @@ use rfc6455_proto::{CloseCode, CloseState, Role, Utf8Bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
+use super::wait::WakerId;
 use super::{Driver, Phase};
 use crate::error::Error;
 
@@ -15,11 +16,12 @@ impl<S> Driver<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    /// Start the closing handshake if the server is stopping (close 1001).
-    pub(super) fn poll_stop_signal(&mut self, cx: &Context<'_>) {
+    /// Start the closing handshake if the server is stopping (close 1001). Only looks:
+    /// the waker is left with the stop signal when the connection waits (`wait`).
+    pub(super) fn check_stop_signal(&mut self) {
         if let Some(stop) = &self.stop
+            && stop.is_stopped()
             && self.core.close_state() == CloseState::Open
-            && stop.poll_stopped(cx)
         {
             let _ = self
                 .core
@@ -143,13 +145,7 @@ impl<S> Driver<S> {
     /// Ready once `deadline` has passed. One timer serves the idle and close deadlines;
     /// it is created when first needed and moved, not re-created, when the deadline moves.
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        timer.as_mut().poll(cx)
+        self.poll_timer(cx, deadline, false)
     }
 
     /// [`poll_deadline`](Self::poll_deadline) for a deadline that moves later all the
@@ -158,19 +154,39 @@ impl<S> Driver<S> {
     /// then. Moving the timer costs a timer-wheel update; this way a busy connection
     /// pays it about once per deadline period instead of once per message.
     fn poll_deadline_lazy(&mut self, cx: &mut Context<'_>, deadline: Instant) -> Poll<()> {
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() > deadline {
-            timer.as_mut().reset(deadline);
-        }
-        ready!(timer.as_mut().poll(cx));
+        ready!(self.poll_timer(cx, deadline, true));
+        let timer = self.timer.as_mut().expect("polled above");
         if timer.deadline() < deadline {
             // Woken early: wait on for the deadline itself.
             timer.as_mut().reset(deadline);
-            return timer.as_mut().poll(cx);
+            return self.poll_timer(cx, deadline, true);
         }
         Poll::Ready(())
+    }
+
+    /// The one place the timer is polled. While it holds this task's waker at this
+    /// deadline (`registered`, see `wait`) and has not fired, polling it again would
+    /// change nothing: that is skipped. Moving it or its firing forgets the waker.
+    fn poll_timer(&mut self, cx: &mut Context<'_>, deadline: Instant, lazy: bool) -> Poll<()> {
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let moved = if lazy {
+            timer.deadline() > deadline
+        } else {
+            timer.deadline() != deadline
+        };
+        if moved {
+            timer.as_mut().reset(deadline);
+            self.registered = WakerId::NONE;
+        } else if self.registered == WakerId::of(cx.waker()) && !timer.is_elapsed() {
+            return Poll::Pending;
+        }
+        let poll = timer.as_mut().poll(cx);
+        if poll.is_ready() || self.registered != WakerId::of(cx.waker()) {
+            self.registered = WakerId::NONE;
+        }
+        poll
     }
 
     /// The connection is over: `error` (unless one is already pending) goes to the program.
@@ -180,6 +196,7 @@ impl<S> Driver<S> {
         }
         self.phase = Phase::Done;
         self.timer = None;
+        self.registered = WakerId::NONE;
     }
 }
 

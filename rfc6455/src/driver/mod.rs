@@ -10,6 +10,7 @@
 //! - `close`: the closing handshake, the stop signal, the idle and close timers;
 //! - `keepalive`: pings when the peer is quiet, the pong timeout, `ping_rtt`;
 //! - `stuck`: the send timeout, for a peer that does not read;
+//! - `wait`: waiting for the peer, without registering the same waker again;
 //! - `streamed`: the state of a streamed receive (its limits, discarding an abandoned
 //!   message);
 //! - [`shared`]: the lock and wakers the halves of a split connection share.
@@ -22,6 +23,7 @@ mod read;
 pub(crate) mod shared;
 mod streamed;
 mod stuck;
+mod wait;
 mod write;
 
 use std::pin::Pin;
@@ -33,6 +35,7 @@ use tokio::time::{Instant, Sleep};
 
 pub(crate) use self::chunk::Chunk;
 use self::keepalive_state::{Held, Keepalive};
+use self::wait::WakerId;
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -76,6 +79,9 @@ pub(crate) struct Driver<S> {
     phase: Phase,
     /// The idle, keepalive or close deadline timer, created when first needed.
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the stop signal and `timer` (at its current deadline) hold, if known
+    /// (see `wait`).
+    registered: WakerId,
     last_read: Instant,
     keepalive: Keepalive,
     /// Data that arrived while `ping_rtt` awaited its pong, for the next receive.
@@ -100,6 +106,8 @@ pub(crate) struct Driver<S> {
     big: Option<Box<(usize, Bytes)>>,
     /// The read buffer was sized for a large frame (see [`crate::buffer_pool`]).
     large_read: bool,
+    /// Bytes were written to the stream since it was last flushed.
+    unflushed: bool,
 }
 
 impl<S> Driver<S> {
@@ -122,6 +130,7 @@ impl<S> Driver<S> {
             config,
             phase: Phase::Open,
             timer: None,
+            registered: WakerId::NONE,
             last_read: now,
             keepalive,
             held: None,
@@ -136,6 +145,7 @@ impl<S> Driver<S> {
             discarding: false,
             big: None,
             large_read: false,
+            unflushed: false,
         }
     }
 

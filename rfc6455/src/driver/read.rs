@@ -80,7 +80,7 @@ where
                 }
                 Phase::Done => return Poll::Ready(self.error.take().map(Err)),
             }
-            self.poll_stop_signal(cx);
+            self.check_stop_signal();
             // Only what reading queued counts here: the program's own sends are bounded
             // by `poll_send_ready`, and a receiving half must keep reading while a sending
             // half waits for a peer that is itself blocked writing to us.
@@ -96,7 +96,7 @@ where
                         continue;
                     }
                     Poll::Pending => {
-                        ready!(self.poll_timers(cx));
+                        ready!(self.poll_wait(cx));
                         continue;
                     }
                 }
@@ -149,7 +149,7 @@ where
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(e)) => self.end(Some(e.into())),
                         Poll::Pending => {
-                            ready!(self.poll_timers(cx));
+                            ready!(self.poll_wait(cx));
                         }
                     }
                 }
@@ -171,13 +171,13 @@ where
             // Nothing buffered: read into a buffer of this thread's (see `buffer_pool`), so
             // a connection waiting for its peer holds no read buffer at all, and one read
             // takes up to `SPARE_READ` bytes with no copy (payloads are split off it).
-            self.core.shrink_output();
+            self.lend_output_buffer();
             let own = std::mem::take(&mut self.read_buf);
             let mut buf = buffer_pool::take(own, std::mem::take(&mut self.large_read));
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
                 Poll::Ready(Ok(n)) if n > 0 => {
                     self.read_buf = buf;
-                    self.last_read = Instant::now();
+                    self.note_read();
                 }
                 Poll::Ready(Ok(_)) => {
                     buffer_pool::give(buf);
@@ -227,8 +227,16 @@ where
         if n == 0 {
             self.eof = true;
         } else {
-            self.last_read = Instant::now();
+            self.note_read();
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// Bytes arrived: the idle deadline moves (the clock is read only when there is one).
+    #[inline]
+    fn note_read(&mut self) {
+        if self.config.idle_timeout.is_some() {
+            self.last_read = Instant::now();
+        }
     }
 }

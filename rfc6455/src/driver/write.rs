@@ -11,6 +11,7 @@ use rfc6455_proto::{CloseState, Connection, DataKind, Message, OpCode, Role, Sen
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Driver, Phase};
+use crate::buffer_pool;
 use crate::error::Error;
 use crate::shared_frame::SharedFrame;
 
@@ -40,6 +41,7 @@ where
     /// Write queued bytes until none are left (or the socket would block).
     pub(super) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(big) = &mut self.big {
+            self.unflushed = true;
             let (at, payload) = &mut **big;
             // What was queued before the payload, the payload, and what was queued after
             // it (copied messages, pongs): one vectored write.
@@ -66,13 +68,19 @@ where
             }
         }
         while self.core.has_output() {
+            self.unflushed = true;
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.core.consume_output(n);
         }
-        Pin::new(&mut self.io).poll_flush(cx)
+        // Nothing written since the last flush: nothing for the stream to flush either.
+        if self.unflushed {
+            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+            self.unflushed = false;
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Ready when a new message may be queued: what is already queued is under
@@ -112,6 +120,7 @@ where
             && core.variant() == Variant::Rfc6455
             && core.deflate().is_none();
         if !direct {
+            self.borrow_output_buffer();
             self.core
                 .send_frame_uncompressed(opcode, true, frame.payload())?;
             self.own_output = self.core.pending_output().len();
@@ -139,6 +148,7 @@ where
                     io::IoSlice::new(&[]),
                 ]
             };
+            self.unflushed = true;
             match Pin::new(&mut self.io).poll_write_vectored(cx, &bufs) {
                 Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Poll::Ready(Ok(n)) => written += n,
@@ -184,6 +194,7 @@ where
                 ready!(self.poll_write_out(cx))?;
                 continue;
             }
+            self.unflushed = true;
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.core.pending_output()))?;
             if n == 0 {
                 return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
@@ -207,9 +218,30 @@ impl<S> Driver<S> {
         {
             return Ok(());
         }
+        self.borrow_output_buffer();
         self.core.send_message(message)?;
         self.own_output = self.core.pending_output().len();
         Ok(())
+    }
+
+    /// A connection with no output buffer (it gave its own back when it last waited)
+    /// takes the thread's spare before it queues (see [`buffer_pool`]).
+    #[inline]
+    fn borrow_output_buffer(&mut self) {
+        if self.core.output_capacity() == 0 {
+            let spare = buffer_pool::take_output();
+            if spare.capacity() > 0 {
+                let _ = self.core.swap_output_buffer(spare);
+            }
+        }
+    }
+
+    /// Before a wait: an output buffer with nothing queued goes back to the thread, so a
+    /// waiting connection holds none (see [`buffer_pool`]).
+    pub(super) fn lend_output_buffer(&mut self) {
+        if self.core.output_capacity() > 0 && !self.core.has_output() {
+            buffer_pool::give_output(self.core.swap_output_buffer(BytesMut::new()));
+        }
     }
 
     /// Queue only the frame header of a large message, whose payload then leaves from its
@@ -235,6 +267,7 @@ impl<S> Driver<S> {
         &mut self,
         f: impl FnOnce(&mut Connection) -> Result<(), SendError>,
     ) -> Result<(), Error> {
+        self.borrow_output_buffer();
         f(&mut self.core)?;
         self.own_output = self.core.pending_output().len();
         Ok(())
