@@ -6,8 +6,9 @@
 #   scripts/fuzz.sh all SECONDS      every target, SECONDS each
 #
 # Needs `cargo install cargo-fuzz`. Runs on the stable toolchain without a sanitizer
-# (`--sanitizer none`: AddressSanitizer needs nightly, and the library has no unsafe code
-# for it to watch); every target asserts its own oracle. New inputs go to fuzz/corpus/TARGET
+# (`--sanitizer none`: AddressSanitizer needs nightly, and the library's only unsafe code
+# calls safe code compiled for AVX2 after checking the CPU has it, no memory access for it
+# to watch); every target asserts its own oracle. New inputs go to fuzz/corpus/TARGET
 # (not committed); a failing input goes to fuzz/artifacts/TARGET and fails the run.
 # Reproduce one with: cargo fuzz run --sanitizer none TARGET fuzz/artifacts/TARGET/crash-…
 set -euo pipefail
