@@ -110,6 +110,21 @@ pub(crate) struct Driver<S> {
     unflushed: bool,
 }
 
+impl<S> Drop for Driver<S> {
+    /// A connection ends holding the buffer its last read went into (its close frame, or
+    /// the bytes before an EOF): back to the thread's spares with it, and with its output
+    /// buffer, so that the next connection of a server with many short ones takes them
+    /// instead of allocating (see [`crate::buffer_pool`]).
+    fn drop(&mut self) {
+        let mut read = std::mem::take(&mut self.read_buf);
+        if read.capacity() > 0 && !self.large_read {
+            read.clear();
+            crate::buffer_pool::give(read);
+        }
+        crate::buffer_pool::give_output(self.core.swap_output_buffer(BytesMut::new()));
+    }
+}
+
 impl<S> Driver<S> {
     /// Drive `core` over `io`, on which the opening handshake is done; `leftover` holds
     /// the bytes read past the handshake.
@@ -168,5 +183,30 @@ impl<S> Driver<S> {
 
     pub(crate) fn io(&self) -> &S {
         &self.io
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rfc6455_proto::{Message, Role};
+
+    use crate::{Config, WebSocket};
+
+    /// A connection that ends gives the buffer its last read went into back to the
+    /// thread: the next connection reads into it instead of allocating.
+    #[tokio::test]
+    async fn an_ended_connection_gives_its_read_buffer_back() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
+        let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
+        client.send(Message::text("hello")).await.unwrap();
+        let message = server.recv().await.unwrap().unwrap();
+        // The payload lives in the server's read buffer.
+        let at = message.as_bytes().as_ptr();
+        drop(message);
+        drop(server);
+        let next = crate::buffer_pool::take(bytes::BytesMut::new(), false);
+        // The rest of the buffer the message was read into: right after its 5 bytes.
+        assert_eq!(next.as_ptr() as usize, at as usize + 5, "a fresh buffer");
     }
 }
