@@ -42,8 +42,18 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         let masked = u64::from_ne_bytes(word) ^ key64;
         chunk.copy_from_slice(&masked.to_ne_bytes());
     }
-    for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
-        *byte ^= key[i & 3];
+    // At most 7 bytes are left, starting at the key's first byte again (8 is a multiple
+    // of 4): four at once, then one at a time.
+    let rest = chunks.into_remainder();
+    let rest = match rest.split_first_chunk_mut::<4>() {
+        Some((four, tail)) => {
+            *four = (u32::from_ne_bytes(*four) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+            tail
+        }
+        None => rest,
+    };
+    for (byte, k) in rest.iter_mut().zip(key) {
+        *byte ^= k;
     }
 }
 
