@@ -22,12 +22,29 @@ use crate::token::{is_ows, is_token};
 /// assert!(!header_has_token(&headers, CONNECTION, "close"));
 /// ```
 pub fn header_has_token(headers: &HeaderMap, name: impl AsHeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
+    let token = token.as_bytes();
+    headers.get_all(name).iter().any(|value| {
+        // Bytes, not `str`: the same elements, without decoding characters.
+        value.to_str().is_ok()
+            && value
+                .as_bytes()
+                .split(|&b| b == b',')
+                .any(|element| trim_ows(element).eq_ignore_ascii_case(token))
+    })
+}
+
+/// `element` without the optional whitespace around it.
+fn trim_ows(element: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| is_ows(char::from(*b));
+    let start = element
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|element| element.trim_matches(is_ows).eq_ignore_ascii_case(token))
+        .position(|b| !is_ows(b))
+        .unwrap_or(element.len());
+    let end = element
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &element[start..end]
 }
 
 /// The tokens of every `name` header in `headers`, in order: the comma-separated lists of

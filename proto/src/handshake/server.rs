@@ -164,10 +164,12 @@ pub fn check_request<B>(req: &Request<B>) -> Result<ClientOffer, HandshakeError>
 fn is_valid_key(key: &str) -> bool {
     // 16 bytes encode to exactly 24 characters (22 and the padding "=="); checking the
     // length first bounds the work and refuses 15- and 17-byte values early.
+    // Decoded on the stack (24 characters are at most 18 bytes): no allocation.
+    let mut decoded = [0u8; 18];
     key.len() == 24
         && STANDARD
-            .decode(key)
-            .is_ok_and(|decoded| decoded.len() == 16)
+            .decode_slice(key, &mut decoded)
+            .is_ok_and(|len| len == 16)
 }
 
 /// A valid client handshake: the key and what the client offered (RFC 6455 §4.2.1).
