@@ -9,6 +9,7 @@
 //! - `write`: queueing messages and writing the output (zero-copy vectored writes);
 //! - `close`: the closing handshake, the stop signal, the idle and close timers;
 //! - `keepalive`: pings when the peer is quiet, the pong timeout, `ping_rtt`;
+//! - `payloads`: large payloads queued to leave from their own memory;
 //! - `stuck`: the send timeout, for a peer that does not read;
 //! - `wait`: waiting for the peer, without registering the same waker again;
 //! - `streamed`: the state of a streamed receive (its limits, discarding an abandoned
@@ -19,6 +20,7 @@ mod chunk;
 mod close;
 mod keepalive;
 mod keepalive_state;
+mod payloads;
 mod read;
 pub(crate) mod shared;
 mod streamed;
@@ -29,12 +31,13 @@ mod write;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use rfc6455_proto::{Assembler, Connection};
 use tokio::time::{Instant, Sleep};
 
 pub(crate) use self::chunk::Chunk;
 use self::keepalive_state::{Held, Keepalive};
+use self::payloads::Payloads;
 use self::wait::WakerId;
 use crate::config::Config;
 use crate::error::Error;
@@ -101,9 +104,9 @@ pub(crate) struct Driver<S> {
     own_output: usize,
     /// Drop data until the end of the current message (its streamed reader was dropped).
     discarding: bool,
-    /// A large payload written from its own memory: it goes after the first `at` bytes
-    /// of the core's output (which end with its frame header).
-    big: Option<Box<(usize, Bytes)>>,
+    /// Large payloads written from their own memory, each after its frame header in the
+    /// core's output (see `payloads`).
+    big: Option<Box<Payloads>>,
     /// The read buffer was sized for a large frame (see [`crate::buffer_pool`]).
     large_read: bool,
     /// Bytes were written to the stream since it was last flushed.

@@ -60,7 +60,7 @@ where
 
     /// The bytes queued for the socket: the core's output and a large payload's rest.
     fn queued_len(&self) -> usize {
-        let big = self.big.as_ref().map_or(0, |big| big.1.len());
+        let big = self.big.as_ref().map_or(0, |big| big.bytes());
         self.core.pending_output().len() + big
     }
 }

@@ -6,10 +6,11 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use rfc6455_proto::{CloseState, Connection, DataKind, Message, OpCode, Role, SendError, Variant};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::payloads::{Payloads, Slices};
 use super::{Driver, Phase};
 use crate::buffer_pool;
 use crate::error::Error;
@@ -42,27 +43,15 @@ where
     pub(super) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(big) = &mut self.big {
             self.unflushed = true;
-            let (at, payload) = &mut **big;
-            // What was queued before the payload, the payload, and what was queued after
-            // it (copied messages, pongs): one vectored write.
-            let (head, tail) = self.core.pending_output().split_at(*at);
-            let bufs = [
-                io::IoSlice::new(head),
-                io::IoSlice::new(payload),
-                io::IoSlice::new(tail),
-            ];
-            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs))?;
+            // The output and the payloads in their places: one vectored write.
+            let mut bufs: Slices<'_> = [io::IoSlice::new(&[]); _];
+            let filled = big.slices(self.core.pending_output(), &mut bufs);
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &bufs[..filled]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            let from_head = n.min(*at);
-            let from_payload = (n - from_head).min(payload.len());
-            let from_tail = n - from_head - from_payload;
-            *at -= from_head;
-            payload.advance(from_payload);
-            let done = payload.is_empty();
-            // Bytes of the tail are written only after all of the head.
-            self.core.consume_output(from_head + from_tail);
+            let (output, done) = big.advance(n);
+            self.core.consume_output(output);
             if done {
                 self.big = None;
             }
@@ -176,7 +165,10 @@ where
             rest.extend_from_slice(payload);
             rest.freeze()
         };
-        self.big = Some(Box::new((self.core.pending_output().len(), rest)));
+        self.big = Some(Box::new(Payloads::new(
+            self.core.pending_output().len(),
+            rest,
+        )));
         self.own_output = self.core.pending_output().len();
         Ok(())
     }
@@ -186,7 +178,7 @@ where
             return Poll::Ready(Err(Error::closed()));
         }
         loop {
-            let big = self.big.as_ref().map_or(0, |big| big.1.len());
+            let big = self.big.as_ref().map_or(0, |big| big.bytes());
             if self.core.pending_output().len() + big < self.config.write_buffer_limit {
                 break;
             }
@@ -213,7 +205,7 @@ impl<S> Driver<S> {
     #[inline(always)]
     pub(crate) fn enqueue(&mut self, message: &Message) -> Result<(), Error> {
         if message.len() >= ZERO_COPY_MIN
-            && self.big.is_none()
+            && !self.big.as_ref().is_some_and(|big| big.is_full())
             && self.enqueue_zero_copy(message)?
         {
             return Ok(());
@@ -246,15 +238,20 @@ impl<S> Driver<S> {
 
     /// Queue only the frame header of a large message, whose payload then leaves from its
     /// own memory: whether it could (`false` for a client, which must mask: that needs a
-    /// copy). One such payload at a time; more messages queued meanwhile are copied behind
-    /// it, so that a burst of them leaves in one write.
+    /// copy). Up to [`MAX_PAYLOADS`](super::payloads::MAX_PAYLOADS) such payloads wait at
+    /// a time, written with the output around them in vectored writes; more large messages
+    /// queued meanwhile are copied.
     fn enqueue_zero_copy(&mut self, message: &Message) -> Result<bool, Error> {
         let opcode = match message {
             Message::Text(_) => OpCode::Text,
             Message::Binary(_) => OpCode::Binary,
         };
         if let Some(at) = self.core.send_frame_header(opcode, true, message.len())? {
-            self.big = Some(Box::new((at, message.clone().into_bytes())));
+            let payload = message.clone().into_bytes();
+            match &mut self.big {
+                Some(big) => big.push(at, payload),
+                None => self.big = Some(Box::new(Payloads::new(at, payload))),
+            }
             self.own_output = at;
             return Ok(true);
         }
