@@ -4,7 +4,7 @@
 
 use std::io;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 use rfc6455_proto::handshake;
 use tokio::io::AsyncRead;
@@ -68,7 +68,7 @@ fn parse(buf: &[u8]) -> Option<Head> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     Some(match req.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => match to_request(&req) {
+        Ok(httparse::Status::Complete(len)) => match to_request(&req, Some(&buf[..len])) {
             Some(request) if handshake::is_upgrade_request(&request) && !has_body(&request) => {
                 Head::Upgrade(Box::new(request), len)
             }
@@ -85,12 +85,13 @@ pub(crate) fn is_plain_request(buf: &[u8]) -> bool {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     matches!(req.parse(buf), Ok(httparse::Status::Complete(_)))
-        && to_request(&req).is_some_and(|r| !r.headers().contains_key(http::header::UPGRADE))
+        && to_request(&req, None).is_some_and(|r| !r.headers().contains_key(http::header::UPGRADE))
 }
 
 /// The parsed head as an `http` request; `None` if any part is not what hyper would
-/// accept either (hyper then answers it).
-fn to_request(req: &httparse::Request<'_, '_>) -> Option<Request<()>> {
+/// accept either (hyper then answers it). With `head` (the bytes `req` was parsed from),
+/// the header values share one copy of it instead of an allocation each.
+fn to_request(req: &httparse::Request<'_, '_>, head: Option<&[u8]>) -> Option<Request<()>> {
     let method = Method::from_bytes(req.method?.as_bytes()).ok()?;
     let uri: Uri = req.path?.parse().ok()?;
     let version = match req.version? {
@@ -99,9 +100,22 @@ fn to_request(req: &httparse::Request<'_, '_>) -> Option<Request<()>> {
         _ => return None,
     };
     let mut headers = HeaderMap::with_capacity(req.headers.len());
+    let shared = head.map(Bytes::copy_from_slice);
     for header in req.headers.iter() {
         let name = HeaderName::from_bytes(header.name.as_bytes()).ok()?;
-        let value = HeaderValue::from_bytes(header.value).ok()?;
+        // httparse's values lie within `head`: the same bytes in the shared copy.
+        let at =
+            head.map(|head| (header.value.as_ptr() as usize).wrapping_sub(head.as_ptr() as usize));
+        let value = match (&shared, at) {
+            (Some(shared), Some(at))
+                if at
+                    .checked_add(header.value.len())
+                    .is_some_and(|end| end <= shared.len()) =>
+            {
+                HeaderValue::from_maybe_shared(shared.slice(at..at + header.value.len())).ok()?
+            }
+            _ => HeaderValue::from_bytes(header.value).ok()?,
+        };
         headers.append(name, value);
     }
     let mut request = Request::new(());
