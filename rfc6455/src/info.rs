@@ -13,8 +13,11 @@ use rfc6455_proto::extension::deflate::DeflateParams;
 /// server's response headers.
 ///
 /// Kept compact, since every connection holds one for its whole life: the request and
-/// response heads are stored as text in two exact-size allocations, and turned into
-/// [`http::HeaderMap`]s and an [`http::Uri`] only when first asked for.
+/// response heads are stored as text in one exact-size allocation, and turned into
+/// [`http::HeaderMap`]s and an [`http::Uri`] only when first asked for. A server does not
+/// store the `101` it sent: its standard headers follow from the request and the
+/// agreement (subprotocol, permessage-deflate), so only those a hook added are stored,
+/// and the rest is rebuilt when first asked for.
 ///
 /// ```
 /// let info = rfc6455::HandshakeInfo::default();
@@ -28,6 +31,9 @@ pub struct HandshakeInfo {
     heads: Box<[u8]>,
     /// Where the response's lines start in `heads`.
     response_at: usize,
+    /// Whether the response's lines are only what a server's hook added to its standard
+    /// answer, which [`standard_response`](Self::standard_response) rebuilds.
+    rebuilt_response: bool,
     /// The heads as `http` types, built on first use.
     parsed: OnceLock<Box<Parsed>>,
     pub(crate) subprotocol: Option<String>,
@@ -51,6 +57,7 @@ impl Default for HandshakeInfo {
         Self {
             heads: Box::from(&b"GET / HTTP/1.1\n"[..]),
             response_at: 15,
+            rebuilt_response: false,
             parsed: OnceLock::new(),
             subprotocol: None,
             local_addr: None,
@@ -76,7 +83,7 @@ impl std::fmt::Debug for HandshakeInfo {
         f.debug_struct("HandshakeInfo")
             .field("request_line", &self.request_line())
             .field("request_headers", &names(self.header_lines()))
-            .field("response_headers", &names(self.response_lines()))
+            .field("response_headers", &self.response_headers().keys())
             .field("subprotocol", &self.subprotocol)
             .field("local_addr", &self.local_addr)
             .field("peer_addr", &self.peer_addr)
@@ -90,6 +97,14 @@ impl std::fmt::Debug for HandshakeInfo {
 /// The `\n`-ended lines of a head.
 fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
     head.split(|&b| b == b'\n').filter(|line| !line.is_empty())
+}
+
+/// The size of `headers` as `name:value` lines.
+fn headers_len(headers: &http::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 2)
+        .sum()
 }
 
 /// `headers` as `name:value` lines.
@@ -106,6 +121,12 @@ fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
 /// skipped; this crate never writes one).
 fn read_headers(head: &[u8]) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
+    append_headers(&mut headers, head);
+    headers
+}
+
+/// Append the `name:value` lines of `head` to `headers`.
+fn append_headers(headers: &mut http::HeaderMap, head: &[u8]) {
     for line in lines(head) {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
@@ -117,47 +138,77 @@ fn read_headers(head: &[u8]) -> http::HeaderMap {
             headers.append(name, value);
         }
     }
-    headers
 }
 
 impl HandshakeInfo {
-    pub(crate) fn from_request<B>(req: &http::Request<B>) -> Self {
-        let mut head = Vec::with_capacity(256);
+    /// What a handshake said: `request`, and the `response` headers — on a server whose
+    /// answer is RFC 6455's (`rebuilt`), only those its hook added: the standard ones are
+    /// rebuilt when asked for. Without `keep_headers`, only the request line is kept. One
+    /// exact-size allocation.
+    pub(crate) fn record<B>(
+        request: &http::Request<B>,
+        response: &http::HeaderMap,
+        keep_headers: bool,
+        rebuilt: bool,
+    ) -> Self {
         // The request target as sent: origin form (`/path?query`) or, rarely, absolute.
-        let target = match req.uri().path_and_query() {
-            Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
-            _ => req.uri().to_string(),
+        let target = match request.uri().path_and_query() {
+            Some(pq) if request.uri().scheme().is_none() => pq.as_str().to_owned(),
+            _ => request.uri().to_string(),
         };
-        let line = format!("{} {} {:?}\n", req.method(), target, req.version());
-        head.extend_from_slice(line.as_bytes());
-        write_headers(&mut head, req.headers());
+        let line = format!("{} {} {:?}\n", request.method(), target, request.version());
+        let (request_headers, response) = if keep_headers {
+            (request.headers(), response)
+        } else {
+            (&http::HeaderMap::new(), &http::HeaderMap::new())
+        };
+        let size = line.len() + headers_len(request_headers) + headers_len(response);
+        let mut heads = Vec::with_capacity(size);
+        heads.extend_from_slice(line.as_bytes());
+        write_headers(&mut heads, request_headers);
+        let response_at = heads.len();
+        write_headers(&mut heads, response);
+        debug_assert_eq!(heads.len(), size);
         Self {
-            response_at: head.len(),
-            heads: head.into_boxed_slice(),
-            http_version: req.version(),
+            heads: heads.into_boxed_slice(),
+            response_at,
+            rebuilt_response: rebuilt && keep_headers,
+            http_version: request.version(),
             ..Self::default()
         }
     }
 
-    /// Record the response's headers.
-    pub(crate) fn set_response_headers(&mut self, headers: &http::HeaderMap) {
-        let mut heads = Vec::with_capacity(self.response_at + 128);
-        heads.extend_from_slice(&self.heads[..self.response_at]);
-        write_headers(&mut heads, headers);
-        self.heads = heads.into_boxed_slice();
-        self.parsed = OnceLock::new();
-    }
-
-    /// Forget the request and response headers, keeping the request line
-    /// ([`Config::keep_headers`](crate::Config::keep_headers) off).
-    pub(crate) fn forget_headers(&mut self) {
-        let (line, _) = self.request_line_bytes();
-        let mut kept = Vec::with_capacity(line.len() + 1);
-        kept.extend_from_slice(line);
-        kept.push(b'\n');
-        self.response_at = kept.len();
-        self.heads = kept.into_boxed_slice();
-        self.parsed = OnceLock::new();
+    /// The standard headers of the RFC 6455 answer to a request with `request_headers`,
+    /// as [`ClientOffer::response_with`](rfc6455_proto::handshake::ClientOffer::response_with)
+    /// and the accept path's deflate agreement made them.
+    fn standard_response(&self, request_headers: &http::HeaderMap) -> http::HeaderMap {
+        use http::header::{
+            CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
+            SEC_WEBSOCKET_PROTOCOL, UPGRADE,
+        };
+        let mut headers = http::HeaderMap::new();
+        // An extended CONNECT's `200` has no upgrade headers (RFC 8441 §5).
+        if self.http_version != http::Version::HTTP_2 {
+            headers.insert(UPGRADE, http::HeaderValue::from_static("websocket"));
+            headers.insert(CONNECTION, http::HeaderValue::from_static("Upgrade"));
+            if let Some(key) = request_headers.get(SEC_WEBSOCKET_KEY) {
+                let accept = rfc6455_proto::handshake::accept_key(key.as_bytes());
+                if let Ok(accept) = http::HeaderValue::try_from(accept) {
+                    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+                }
+            }
+        }
+        if let Some(protocol) = &self.subprotocol
+            && let Ok(value) = http::HeaderValue::from_str(protocol)
+        {
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        if let Some(deflate) = &self.deflate
+            && let Ok(value) = http::HeaderValue::try_from(deflate.answer().to_string())
+        {
+            headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
+        }
+        headers
     }
 
     /// The request line, and the header lines after it.
@@ -179,10 +230,17 @@ impl HandshakeInfo {
 
     fn parsed(&self) -> &Parsed {
         self.parsed.get_or_init(|| {
+            let request_headers = read_headers(self.header_lines());
+            let mut response_headers = if self.rebuilt_response {
+                self.standard_response(&request_headers)
+            } else {
+                http::HeaderMap::new()
+            };
+            append_headers(&mut response_headers, self.response_lines());
             Box::new(Parsed {
                 uri: self.request_target().parse().unwrap_or_default(),
-                request_headers: read_headers(self.header_lines()),
-                response_headers: read_headers(self.response_lines()),
+                request_headers,
+                response_headers,
             })
         })
     }
@@ -408,14 +466,13 @@ mod tests {
             .header("sec-websocket-protocol", "chat, superchat")
             .body(())
             .unwrap();
-        let mut info = HandshakeInfo::from_request(&req);
         let mut response = http::HeaderMap::new();
         response.insert("upgrade", "websocket".parse().unwrap());
         response.insert(
             "x-weird",
             http::HeaderValue::from_bytes(b"caf\xc3\xa9:1").unwrap(),
         );
-        info.set_response_headers(&response);
+        let info = HandshakeInfo::record(&req, &response, true, false);
         assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
         assert_eq!(info.request_target(), "/chat?room=1");
         assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
@@ -437,11 +494,9 @@ mod tests {
             .header("cookie", "a=b")
             .body(())
             .unwrap();
-        let mut info = HandshakeInfo::from_request(&req);
         let mut response = http::HeaderMap::new();
         response.insert("upgrade", "websocket".parse().unwrap());
-        info.set_response_headers(&response);
-        info.forget_headers();
+        let info = HandshakeInfo::record(&req, &response, false, true);
         assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
         assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
         assert!(info.headers().is_empty() && info.response_headers().is_empty());
@@ -454,8 +509,52 @@ mod tests {
         let req = http::Request::get("http://example.com/a/b?c")
             .body(())
             .unwrap();
-        let info = HandshakeInfo::from_request(&req);
+        let info = HandshakeInfo::record(&req, &http::HeaderMap::new(), true, false);
         assert_eq!((info.path(), info.query()), ("/a/b", Some("c")));
+    }
+
+    /// A server keeps only the headers its hook added to the `101`; the rest is rebuilt,
+    /// equal to what was sent: with a subprotocol and permessage-deflate, and for an
+    /// extended CONNECT's `200` on HTTP/2.
+    #[test]
+    fn a_servers_answer_is_rebuilt_as_sent() {
+        use rfc6455_proto::extension::deflate::DeflateConfig;
+        use rfc6455_proto::handshake::{ClientRequest, check_request};
+
+        let (request, _) = ClientRequest::new("ws://example.com/chat".parse().unwrap(), [3; 16])
+            .subprotocols(["chat", "superchat"])
+            .extensions("permessage-deflate; client_max_window_bits")
+            .build()
+            .unwrap();
+        let offer = check_request(&request).unwrap();
+        let agreed = DeflateConfig::default().accept(offer.extensions()).unwrap();
+        let answer = agreed.answer().to_string();
+        let mut sent = offer
+            .response_with(Some("superchat"), Some(answer.as_str()))
+            .into_parts()
+            .0
+            .headers;
+        let mut hook = http::HeaderMap::new();
+        hook.append("x-hook", "one".parse().unwrap());
+        hook.append("x-hook", "two".parse().unwrap());
+        sent.extend(hook.clone());
+        let mut info = HandshakeInfo::record(&request, &hook, true, true);
+        info.subprotocol = Some("superchat".to_owned());
+        info.deflate = Some(agreed);
+        assert_eq!(info.response_headers(), &sent);
+        assert_eq!(info.response_lines(), b"x-hook:one\nx-hook:two\n");
+
+        let connect = http::Request::connect("https://example.com/chat")
+            .version(http::Version::HTTP_2)
+            .header("sec-websocket-version", "13")
+            .body(())
+            .unwrap();
+        let offer =
+            rfc6455_proto::handshake::check_connect_request(&connect, Some("websocket")).unwrap();
+        let sent = offer.response(None).into_parts().0.headers;
+        let info = HandshakeInfo::record(&connect, &http::HeaderMap::new(), true, true);
+        assert_eq!(info.response_headers(), &sent);
+        assert!(!sent.contains_key("sec-websocket-accept"));
     }
 
     #[test]

@@ -200,9 +200,20 @@ where
     /// ws.send(Message::binary(vec![1, 2, 3])).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        self.feed(message).await?;
-        self.flush().await
+    pub fn send(
+        &mut self,
+        message: impl Into<Message>,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        // Converted before the future is made, which then holds the message once (an
+        // `async fn` holds its argument and the converted message, and this called `feed`,
+        // which held both again): an idle echo loop's future is smaller by as much.
+        let message = message.into();
+        async move {
+            poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+            self.driver.enqueue(&message)?;
+            drop(message);
+            poll_fn(|cx| self.driver.poll_flush(cx)).await
+        }
     }
 
     /// Queue a message without flushing (the original's `#:flush? #f`): several messages
@@ -226,10 +237,16 @@ where
     /// ws.flush().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+    pub fn feed(
+        &mut self,
+        message: impl Into<Message>,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        // Converted before the future is made, so that it holds the message once.
         let message = message.into();
-        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
-        self.driver.enqueue(&message)
+        async move {
+            poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+            self.driver.enqueue(&message)
+        }
     }
 
     /// Send a [`SharedFrame`] and flush it: the message built once for many connections

@@ -274,9 +274,13 @@ async fn open(
             core = core.with_deflate(agreed, settings);
         }
     }
-    let mut info = HandshakeInfo::from_request(&request);
+    let mut info = HandshakeInfo::record(
+        &request,
+        response.headers(),
+        options.config.keep_headers,
+        false,
+    );
     info.subprotocol = answer.subprotocol().map(str::to_owned);
-    info.set_response_headers(response.headers());
     info.local_addr = local_addr;
     info.peer_addr = peer_addr;
     info.url = Some(target.url.to_string());

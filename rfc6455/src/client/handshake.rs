@@ -86,17 +86,18 @@ where
         Variant::Hybi00 => hybi00(&mut io, opening, &headers).await?,
         _ => rfc6455(&mut io, opening, &headers).await?,
     };
-    let mut info = HandshakeInfo::from_request(&answered.request);
+    let mut info = HandshakeInfo::record(
+        &answered.request,
+        answered.response.headers(),
+        options.config.keep_headers,
+        false,
+    );
     info.subprotocol = answered.subprotocol;
-    info.set_response_headers(answered.response.headers());
     info.local_addr = opening.local_addr;
     info.peer_addr = opening.peer_addr;
     info.url = Some(target.url.to_string());
     info.secure = target.secure;
     info.deflate = answered.deflate;
-    if !options.config.keep_headers {
-        info.forget_headers();
-    }
     let config = Arc::new(options.config);
     let ws = WebSocket::from_core(io, answered.core, config, answered.leftover, info);
     Ok((ws, answered.response))

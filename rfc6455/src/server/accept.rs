@@ -249,11 +249,18 @@ pub(crate) fn negotiate<St>(
             (response, Some(Box::new(accept)))
         }
     };
-    let mut info = complete(req, &mut response, &headers, subprotocol, conn);
+    let keep_headers = settings.config.keep_headers;
+    let rebuilt = hybi00.is_none();
+    let mut info = complete(
+        req,
+        &mut response,
+        &headers,
+        subprotocol,
+        conn,
+        keep_headers,
+        rebuilt,
+    );
     info.deflate = deflate;
-    if !settings.config.keep_headers {
-        info.forget_headers();
-    }
     let accepted = Accepted {
         state,
         info,
@@ -316,20 +323,24 @@ pub(crate) fn agree_deflate(
 }
 
 /// Add `extra` headers to the `101` `response` and record what the handshake said: the
-/// request, the response, the subprotocol, and the connection's addresses.
+/// request, the response, the subprotocol, and the connection's addresses. An RFC 6455
+/// `response` (`rebuilt`) is not stored: only `extra` is, the rest is rebuilt when asked
+/// for (see [`HandshakeInfo`]). Headers are kept only with `keep_headers`.
 pub(crate) fn complete<B>(
     request: &Request<B>,
     response: &mut Response<()>,
     extra: &HeaderMap,
     subprotocol: Option<String>,
     conn: &ConnInfo,
+    keep_headers: bool,
+    rebuilt: bool,
 ) -> HandshakeInfo {
     for (name, value) in extra {
         response.headers_mut().append(name, value.clone());
     }
-    let mut info = HandshakeInfo::from_request(request);
+    let recorded = if rebuilt { extra } else { response.headers() };
+    let mut info = HandshakeInfo::record(request, recorded, keep_headers, rebuilt);
     info.subprotocol = subprotocol;
-    info.set_response_headers(response.headers());
     info.local_addr = conn.local_addr;
     info.peer_addr = conn.peer_addr;
     info.secure = conn.secure;

@@ -19,7 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use super::accept::{ConnInfo, negotiate, wants_websocket};
-use super::endpoint::{self, ConnectionFuture, Endpoint};
+use super::endpoint::{self, Endpoint};
 use super::fallback::{ResponseBody, boxed};
 use super::h2;
 use super::options::ServerOptions;
@@ -113,20 +113,16 @@ struct NewConn {
     conn: ConnInfo,
 }
 
-/// Serve one accepted TCP connection. The handshake's state is boxed and freed when it
-/// ends; a WebSocket connection then runs in this same task, which holds little more
-/// than the handler's future.
+/// Serve one accepted TCP connection. The handshake's state is boxed (the task cell holds
+/// a pointer to it); a WebSocket connection accepted here goes on in a task of its own
+/// (`endpoint::spawn`, tokio's smallest task), and this one ends.
 async fn serve_tcp(new: Box<NewConn>, stop: Arc<StopSignal>) {
-    // A statement of its own, so the handshake's box is freed before the connection runs.
-    let connection = Box::pin(handshake(new, stop)).await;
-    if let Some(connection) = connection {
-        connection.await;
-    }
+    Box::pin(handshake(new, stop)).await;
 }
 
 /// TLS first when the server has it, then the first request head: an upgrade is
-/// answered here and its connection returned, to run; anything else is served by hyper.
-async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<ConnectionFuture> {
+/// answered here and its connection spawned; anything else is served by hyper.
+async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) {
     let NewConn { tcp, server, conn } = *new;
     let settings = &server.settings;
     let _ = tcp.set_nodelay(true);
@@ -150,14 +146,14 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
                     Ok(Ok(stream)) => Transport::TlsServer(Box::new(stream)),
                     Ok(Err(e)) => {
                         tracing::debug!("TLS connection from {peer:?} dropped: {e}");
-                        return None;
+                        return;
                     }
                     Err(_) => {
                         tracing::debug!("TLS handshake from {peer:?} timed out");
-                        return None;
+                        return;
                     }
                 },
-                () = stopped() => return None,
+                () = stopped() => return,
             }
         }
         None => Transport::Tcp(tcp),
@@ -183,21 +179,21 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     tracing::debug!("HTTP/2 connection from {:?} dropped: {e}", conn.peer_addr);
-                    return None;
+                    return;
                 }
                 Err(_) => {
                     tracing::debug!("HTTP/2 preface from {:?} timed out", conn.peer_addr);
-                    return None;
+                    return;
                 }
             },
-            () = stopped() => return None,
+            () = stopped() => return,
         }
         let io = Rewound {
             prefix: preface.freeze(),
             io,
         };
         serve_h2(io, server, conn, stop).await;
-        return None;
+        return;
     }
     let mut buf = BytesMut::new();
     let limit = settings.max_header_size;
@@ -205,18 +201,18 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
         read = tokio::time::timeout(left(started), read_head(&mut io, &mut buf, limit)) => {
             match read {
                 Ok(Ok(Some(head))) => head,
-                Ok(Ok(None)) => return None,
+                Ok(Ok(None)) => return,
                 Ok(Err(e)) => {
                     tracing::debug!("connection from {:?} dropped: {e}", conn.peer_addr);
-                    return None;
+                    return;
                 }
                 Err(_) => {
                     tracing::debug!("request head from {:?} timed out", conn.peer_addr);
-                    return None;
+                    return;
                 }
             }
         }
-        () = stopped() => return None,
+        () = stopped() => return,
     };
     if let Head::Upgrade(request, len) = head {
         let close = wants_close(&request);
@@ -225,14 +221,15 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
             Ok((response, accepted)) => {
                 if let Err(e) = response::write(&mut io, &response, None, false).await {
                     tracing::debug!("101 to {:?} not sent: {e}", conn.peer_addr);
-                    return None;
+                    return;
                 }
                 let leftover = if rest.is_empty() {
                     BytesMut::new()
                 } else {
                     BytesMut::from(&rest[..])
                 };
-                return Some(endpoint::run(accepted, io, leftover, Some(stop)));
+                endpoint::spawn(accepted, io, leftover, Some((&server.registry, stop)));
+                return;
             }
             Err(refusal) => refusal,
         };
@@ -243,7 +240,7 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
         let written = response::write(&mut io, &response, Some(&body), close).await;
         if written.is_err() || close {
             let _ = tokio::io::AsyncWriteExt::shutdown(&mut io).await;
-            return None;
+            return;
         }
         buf = rest;
         // The next request is a new one, with the whole timeout for its head.
@@ -255,7 +252,7 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
             io,
         };
         serve_h2(io, server, conn, stop).await;
-        return None;
+        return;
     }
     let io = TokioIo::new(Rewound {
         prefix: buf.freeze(),
@@ -263,7 +260,6 @@ async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) -> Option<Connectio
     });
     let header_read_timeout = left(started);
     serve_connection(io, header_read_timeout, server, conn, stop).await;
-    None
 }
 
 /// The TLS handshake of an accepted connection. A client that speaks plain HTTP to the

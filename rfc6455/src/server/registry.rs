@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 
@@ -41,10 +42,10 @@ impl Registry {
             registry: self.clone(),
             id,
         };
-        let handle = tokio::spawn(async move {
-            let _guard = guard;
-            fut.await;
-        });
+        // `map` keeps `fut` in place: an `async` block that awaited it would hold it twice
+        // (once as captured, once being awaited), doubling the task's size. The guard is
+        // dropped with the future however the task ends (finished, aborted, runtime gone).
+        let handle = tokio::spawn(fut.map(move |()| drop(guard)));
         if let Some(task) = self.lock().get_mut(&id) {
             task.abort = Some(handle.abort_handle());
         }
@@ -172,9 +173,10 @@ impl ServerHandle {
     /// # server.stop().await; Ok(()) }
     /// ```
     pub fn connection_count(&self) -> usize {
-        // Each TCP connection is one task, which goes on to run its WebSocket's handler;
-        // a WebSocket that hyper upgraded (hybi-00, or after other requests on the same
-        // connection) is one more task while its handler runs.
+        // Each TCP connection is one task until its handshake is done, then its
+        // WebSocket's handler is one (the handshake's task hands over to it, and ends);
+        // a connection hyper serves stays one task, and each WebSocket it upgrades is one
+        // more.
         self.registry.len()
     }
 

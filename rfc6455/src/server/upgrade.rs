@@ -84,11 +84,10 @@ pub fn upgrade<B>(
         &HeaderMap::new(),
         chosen,
         &ConnInfo::default(),
+        config.keep_headers,
+        true,
     );
     info.deflate = deflate;
-    if !config.keep_headers {
-        info.forget_headers();
-    }
     let (parts, ()) = response.into_parts();
     let on_upgrade = hyper::upgrade::on(req);
     Ok((

@@ -16,7 +16,7 @@ use regex::Regex;
 
 use super::params::{PathParams, RouteInfo};
 use crate::server::accept::plain_http_answer;
-use crate::server::endpoint::{Connection, Endpoint};
+use crate::server::endpoint::{Connection, Endpoint, Erased};
 use crate::server::hook::{Handshake, Rejection};
 use crate::socket::WebSocket;
 
@@ -270,7 +270,7 @@ impl<St: Send + 'static> Endpoint for ServiceMapper<St> {
     /// handler.
     fn open(&self, hs: &mut Handshake<'_>) -> Result<Connection, Rejection> {
         let (handler, params) = self.route(hs)?;
-        Ok(Box::new(move |ws| handler(ws, params)))
+        Ok(Box::new(Erased(move |ws| handler(ws, params))))
     }
 
     /// `426 Upgrade Required` on a mapped path, `404 Not Found` elsewhere.
