@@ -74,6 +74,20 @@ mod tests {
     use crate::stop::StopSignal;
     use crate::{Config, WebSocket};
 
+    /// `ws` after a task of its own waited in `recv` (leaving that task's waker with the
+    /// stop signal and the timer) and gave up.
+    async fn waited_in_another_task(
+        mut ws: WebSocket<tokio::io::DuplexStream>,
+    ) -> WebSocket<tokio::io::DuplexStream> {
+        let task = tokio::spawn(async move {
+            let waited = timeout(Duration::from_secs(1), ws.recv()).await;
+            (waited.is_err(), ws)
+        });
+        let (gave_up, ws) = task.await.unwrap();
+        assert!(gave_up, "nothing to receive: the wait ends by the timeout");
+        ws
+    }
+
     /// A receive that moves to another task leaves its waker with the stop signal there
     /// (the memo of the first task's waker does not stand in for it).
     #[tokio::test(start_paused = true)]
@@ -83,17 +97,7 @@ mod tests {
         let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
         let stop = Arc::new(StopSignal::default());
         server.set_stop_signal(stop.clone());
-        // The first task waits in `recv` (registering its waker), then gives up.
-        let mut server = tokio::spawn(async move {
-            assert!(
-                timeout(Duration::from_secs(1), server.recv())
-                    .await
-                    .is_err()
-            );
-            server
-        })
-        .await
-        .unwrap();
+        let mut server = waited_in_another_task(server).await;
         // The second waits in `recv` when the server stops.
         let second = tokio::spawn(async move {
             let end = server.recv().await;
@@ -119,17 +123,8 @@ mod tests {
             .ping_interval(Some(Duration::from_secs(20)))
             .pong_timeout(Some(Duration::from_secs(20)))
             .idle_timeout(None);
-        let mut server = WebSocket::from_stream(b, Role::Server, config);
-        let mut server = tokio::spawn(async move {
-            assert!(
-                timeout(Duration::from_secs(1), server.recv())
-                    .await
-                    .is_err()
-            );
-            server
-        })
-        .await
-        .unwrap();
+        let server = WebSocket::from_stream(b, Role::Server, config);
+        let mut server = waited_in_another_task(server).await;
         let second = tokio::spawn(async move {
             let end = server.recv().await;
             (end.map(|r| r.map_err(|e| e.kind())), server.is_closed())
