@@ -17,6 +17,7 @@
 //! instead of allocating ([`take_output`], [`give_output`]).
 
 use std::cell::Cell;
+use std::thread::LocalKey;
 
 use bytes::BytesMut;
 
@@ -74,11 +75,7 @@ pub(crate) fn give(buf: BytesMut) {
     if !buf.is_empty() || buf.capacity() > SPARE_MAX {
         return;
     }
-    let keep = match SMALL.take() {
-        Some(spare) if spare.capacity() > buf.capacity() => spare,
-        _ => buf,
-    };
-    SMALL.set(Some(keep));
+    keep_larger(&SMALL, buf);
 }
 
 /// The thread's spare output buffer (empty; capacity 0 when there is none), for a
@@ -93,11 +90,16 @@ pub(crate) fn give_output(buf: BytesMut) {
     if !buf.is_empty() || buf.capacity() == 0 || buf.capacity() > OUTPUT_MAX {
         return;
     }
-    let keep = match OUTPUT.take() {
+    keep_larger(&OUTPUT, buf);
+}
+
+/// Put `buf` in `slot` unless the spare already there is larger.
+fn keep_larger(slot: &'static LocalKey<Cell<Option<BytesMut>>>, buf: BytesMut) {
+    let keep = match slot.take() {
         Some(spare) if spare.capacity() > buf.capacity() => spare,
         _ => buf,
     };
-    OUTPUT.set(Some(keep));
+    slot.set(Some(keep));
 }
 
 /// The thread's large buffer, empty, if nothing uses it any more and it has room for

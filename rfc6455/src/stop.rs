@@ -34,12 +34,9 @@ impl StopSignal {
         self.is_stopped()
     }
 
+    /// Whether the server is stopping; if not, `cx`'s waker is woken when it does.
     pub(crate) fn poll_stopped(&self, cx: &Context<'_>) -> bool {
-        if self.stopped.load(Ordering::Acquire) {
-            return true;
-        }
-        self.waker.register(cx.waker());
-        self.stopped.load(Ordering::Acquire)
+        self.is_stopped() || self.register(cx.waker())
     }
 
     /// Drive `conn` (a hyper connection) to its end; once stopped, call `graceful_shutdown`
