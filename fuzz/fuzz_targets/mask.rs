@@ -3,12 +3,13 @@
 //! length and alignment the input picks.
 //!
 //! Oracles: all three agree; masking twice gives the data back; masking in two pieces (the
-//! second at the first's length as offset) equals masking at once.
+//! second at the first's length as offset) equals masking at once; `unmask_ascii` masks
+//! the same and says whether the result is all ASCII exactly when it is.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rfc6455_fuzz::reference;
-use rfc6455_proto::mask::{apply_mask, apply_mask_reference};
+use rfc6455_proto::mask::{apply_mask, apply_mask_reference, unmask_ascii};
 
 fuzz_target!(|data: &[u8]| {
     let [k0, k1, k2, k3, offset, start, cut, payload @ ..] = data else {
@@ -41,4 +42,20 @@ fuzz_target!(|data: &[u8]| {
     apply_mask(a, key, offset);
     apply_mask(b, key, offset + at);
     assert_eq!(pieces, fast, "masking in pieces differs");
+
+    // Unmasking a masked text: half the inputs are made ASCII (bar the bytes the fuzzer
+    // sets to 0xff), where a missed high bit would show.
+    let text: Vec<u8> = if cut & 1 == 1 {
+        payload
+            .iter()
+            .map(|&b| if b == 0xff { b } else { b & 0x7f })
+            .collect()
+    } else {
+        payload.to_vec()
+    };
+    let mut checked = text.clone();
+    reference::mask(&mut checked, key, offset);
+    let all_ascii = unmask_ascii(&mut checked, key, offset);
+    assert_eq!(checked, text, "unmask_ascii unmasks differently");
+    assert_eq!(all_ascii, text.is_ascii(), "unmask_ascii misjudges ASCII");
 });

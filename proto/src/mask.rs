@@ -21,10 +21,39 @@ mod wide_blocks;
 /// ```
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
+    mask::<false>(buf, key, offset);
+}
+
+/// [`apply_mask`], and whether the bytes it leaves in `buf` are all ASCII.
+///
+/// A server unmasks every byte a client sends; a text payload must then be checked as
+/// UTF-8 (§8.1). Most text is ASCII, which is valid UTF-8: noting the high bit of each
+/// byte as it is unmasked (one more vector OR per vector) answers that in the same pass
+/// over the memory, so the separate UTF-8 pass is left for text that is not all ASCII.
+///
+/// ```
+/// use rfc6455_proto::mask::unmask_ascii;
+/// let key = [0x37, 0xfa, 0x21, 0x3d];
+/// let mut data = [0x7f, 0x9f, 0x4d, 0x51, 0x58]; // "Hello", masked (RFC 6455 §5.7)
+/// assert!(unmask_ascii(&mut data, key, 0));
+/// assert_eq!(&data, b"Hello");
+/// let mut euro = "€".as_bytes().to_vec();
+/// assert!(!unmask_ascii(&mut euro, [0; 4], 0));
+/// ```
+#[inline]
+pub fn unmask_ascii(buf: &mut [u8], key: [u8; 4], offset: usize) -> bool {
+    mask::<true>(buf, key, offset) & 0x8080_8080_8080_8080 == 0
+}
+
+/// XOR `buf` with the key stream from `offset`; with `ASCII`, also the OR of every byte
+/// it leaves (spread over a word: only the high bits mean anything), else 0.
+#[inline(always)]
+fn mask<const ASCII: bool>(buf: &mut [u8], key: [u8; 4], offset: usize) -> u64 {
     let key = rotate_key(key, offset);
     let key64 = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
     ]);
+    let mut seen = 0u64;
     let buf = if buf.len() >= 64 {
         // 64-byte blocks XORed with a 64-byte key pattern: fixed-size array work that
         // the compiler turns into full-width vector loads, XORs and stores (about a
@@ -35,7 +64,13 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         for lane in wide.chunks_exact_mut(8) {
             lane.copy_from_slice(&key64.to_ne_bytes());
         }
-        wide_blocks::mask_blocks(buf, &wide)
+        let (rest, lanes) = wide_blocks::mask_blocks::<ASCII>(buf, &wide);
+        if ASCII {
+            for lane in lanes.chunks_exact(8) {
+                seen |= u64::from_ne_bytes(lane.try_into().unwrap_or_default());
+            }
+        }
+        rest
     } else {
         buf
     };
@@ -44,6 +79,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let masked = u64::from_ne_bytes(word) ^ key64;
+        seen |= masked;
         chunk.copy_from_slice(&masked.to_ne_bytes());
     }
     // At most 7 bytes are left, starting at the key's first byte again (8 is a multiple
@@ -51,43 +87,55 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let rest = chunks.into_remainder();
     let rest = match rest.split_first_chunk_mut::<4>() {
         Some((four, tail)) => {
-            *four = (u32::from_ne_bytes(*four) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+            let masked = u32::from_ne_bytes(*four) ^ u32::from_ne_bytes(key);
+            seen |= u64::from(masked);
+            *four = masked.to_ne_bytes();
             tail
         }
         None => rest,
     };
     for (byte, k) in rest.iter_mut().zip(key) {
         *byte ^= k;
+        seen |= u64::from(*byte);
     }
+    if ASCII { seen } else { 0 }
 }
 
 /// XOR the whole 64-byte blocks of `buf` with `wide` (the key repeated); the bytes after
-/// the last whole block. Portable: fixed-size array work that the compiler turns into
-/// vector instructions of the width the build targets (SSE2 on x86-64);
-/// [`wide_blocks`] compiles the same loop for AVX2 when the CPU has it.
+/// the last whole block, and (with `ASCII`) the OR of the bytes left in each of the 64
+/// lanes. Portable: fixed-size array work that the compiler turns into vector
+/// instructions of the width the build targets (SSE2 on x86-64); [`wide_blocks`]
+/// compiles the same loop for AVX2 when the CPU has it.
 #[inline(always)]
-fn xor_blocks<'a>(buf: &'a mut [u8], wide: &[u8; 64]) -> &'a mut [u8] {
+fn xor_blocks<'a, const ASCII: bool>(
+    buf: &'a mut [u8],
+    wide: &[u8; 64],
+) -> (&'a mut [u8], [u8; 64]) {
+    let mut lanes = [0u8; 64];
     // Long payloads go 256 bytes a step first: the loop's own instructions are spread
     // over four times as much data (about an eighth fewer instructions per megabyte).
     let (steps, buf) = buf.as_chunks_mut::<256>();
-    if !steps.is_empty() {
-        let mut wider = [0u8; 256];
-        for quarter in wider.chunks_exact_mut(64) {
-            quarter.copy_from_slice(wide);
-        }
-        for step in steps {
-            for (b, k) in step.iter_mut().zip(wider.iter()) {
-                *b ^= *k;
-            }
+    for step in steps {
+        let (quarters, _) = step.as_chunks_mut::<64>();
+        for quarter in quarters {
+            xor_block::<ASCII>(quarter, wide, &mut lanes);
         }
     }
-    let mut blocks = buf.chunks_exact_mut(64);
-    for block in &mut blocks {
-        for (b, k) in block.iter_mut().zip(wide.iter()) {
-            *b ^= *k;
+    let (blocks, rest) = buf.as_chunks_mut::<64>();
+    for block in blocks {
+        xor_block::<ASCII>(block, wide, &mut lanes);
+    }
+    (rest, lanes)
+}
+
+#[inline(always)]
+fn xor_block<const ASCII: bool>(block: &mut [u8; 64], wide: &[u8; 64], lanes: &mut [u8; 64]) {
+    for ((b, k), seen) in block.iter_mut().zip(wide).zip(lanes.iter_mut()) {
+        *b ^= *k;
+        if ASCII {
+            *seen |= *b;
         }
     }
-    blocks.into_remainder()
 }
 
 /// The key as seen from position `offset` of the key stream.
@@ -132,6 +180,33 @@ mod tests {
                     apply_mask(&mut a, key, offset);
                     apply_mask_reference(&mut b, key, offset);
                     assert_eq!(a, b, "start {start} len {len} offset {offset}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unmask_ascii_masks_as_the_reference_and_finds_every_high_bit() {
+        let key = [0xde, 0xad, 0xbe, 0xef];
+        let ascii: Vec<u8> = (0..600u32).map(|i| (i * 7 + 3) as u8 & 0x7f).collect();
+        for start in 0..9 {
+            for len in 0..300 {
+                let offset = len % 4;
+                // All ASCII, then one byte with its high bit set at each position.
+                for high in std::iter::once(None).chain((0..len).map(Some)) {
+                    let mut plain = ascii[start..start + len].to_vec();
+                    if let Some(at) = high {
+                        plain[at] |= 0x80;
+                    }
+                    let mut masked = plain.clone();
+                    apply_mask_reference(&mut masked, key, offset);
+                    let all_ascii = unmask_ascii(&mut masked, key, offset);
+                    assert_eq!(masked, plain, "start {start} len {len}");
+                    assert_eq!(
+                        all_ascii,
+                        high.is_none(),
+                        "start {start} len {len} {high:?}"
+                    );
                 }
             }
         }

@@ -11,7 +11,7 @@ use crate::config::Role;
 use crate::error::ProtocolError;
 use crate::extension::deflate::INFLATE_STEP;
 use crate::frame::{FrameHeader, OpCode};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, unmask_ascii};
 use crate::message::DataKind;
 use crate::utf8::{self, Utf8Validator};
 
@@ -201,11 +201,10 @@ impl Connection {
         let len = len as usize;
         buf.advance(header_len);
         let payload = &mut buf[..len];
-        if let Some(key) = header.mask {
-            apply_mask(payload, key, 0);
-        }
         let kind = DataKind::of_opcode(header.opcode);
-        if kind == DataKind::Text && !utf8::is_valid(payload) {
+        let text = kind == DataKind::Text;
+        let ascii = unmask(payload, header.mask, 0, text);
+        if text && !ascii && !utf8::is_valid(payload) {
             return Err(ProtocolError::InvalidUtf8);
         }
         Ok(Some(Step::Event(Event::Data {
@@ -286,15 +285,15 @@ impl Connection {
         let available = usize::try_from(*remaining).map_or(buf.len(), |r| r.min(buf.len()));
         if available > *processed {
             let fresh = &mut buf[*processed..available];
-            if let Some(key) = header.mask {
-                apply_mask(fresh, key, *offset);
-            }
             // A compressed message's text is checked as it is inflated, not here.
-            let is_text = self
-                .incoming
-                .as_ref()
-                .is_some_and(|m| m.kind == DataKind::Text && !m.compressed);
-            if is_text && !header.opcode.is_control() {
+            let is_text = !header.opcode.is_control()
+                && self
+                    .incoming
+                    .as_ref()
+                    .is_some_and(|m| m.kind == DataKind::Text && !m.compressed);
+            let ascii = unmask(fresh, header.mask, *offset, is_text);
+            // ASCII is valid UTF-8 unless it must finish a character begun before it.
+            if is_text && (!ascii || self.utf8.is_incomplete()) {
                 // §8.1, failing fast: the first byte that cannot begin valid UTF-8.
                 self.utf8
                     .feed(fresh)
@@ -515,5 +514,20 @@ impl Connection {
     fn end_message(&mut self) {
         self.incoming = None;
         self.delivery = Delivery::Buffered;
+    }
+}
+
+/// Unmask `payload` (bytes from `offset` of the frame's payload) if the frame is masked;
+/// for text, whether the bytes are now all ASCII, found in the same pass. `false` when
+/// that was not looked at (binary, or an unmasked frame, whose bytes are not touched).
+#[inline]
+fn unmask(payload: &mut [u8], mask: Option<[u8; 4]>, offset: usize, text: bool) -> bool {
+    match mask {
+        Some(key) if text => unmask_ascii(payload, key, offset),
+        Some(key) => {
+            apply_mask(payload, key, offset);
+            false
+        }
+        None => false,
     }
 }

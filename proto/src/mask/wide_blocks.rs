@@ -14,18 +14,24 @@
 
 /// [`xor_blocks`](super::xor_blocks), with AVX2 when the CPU has it.
 #[inline]
-pub(super) fn mask_blocks<'a>(buf: &'a mut [u8], wide: &[u8; 64]) -> &'a mut [u8] {
+pub(super) fn mask_blocks<'a, const ASCII: bool>(
+    buf: &'a mut [u8],
+    wide: &[u8; 64],
+) -> (&'a mut [u8], [u8; 64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `xor_blocks_avx2` needs AVX2, which the CPU was just found to have; it
         // is otherwise safe code (the portable loop, compiled for AVX2).
-        return unsafe { xor_blocks_avx2(buf, wide) };
+        return unsafe { xor_blocks_avx2::<ASCII>(buf, wide) };
     }
-    super::xor_blocks(buf, wide)
+    super::xor_blocks::<ASCII>(buf, wide)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn xor_blocks_avx2<'a>(buf: &'a mut [u8], wide: &[u8; 64]) -> &'a mut [u8] {
-    super::xor_blocks(buf, wide)
+fn xor_blocks_avx2<'a, const ASCII: bool>(
+    buf: &'a mut [u8],
+    wide: &[u8; 64],
+) -> (&'a mut [u8], [u8; 64]) {
+    super::xor_blocks::<ASCII>(buf, wide)
 }

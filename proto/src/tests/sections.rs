@@ -513,6 +513,33 @@ mod s8_1_utf8 {
     }
 
     #[test]
+    fn ascii_cannot_finish_a_character_begun_in_the_previous_frame() {
+        // The second frame is all ASCII, yet it must continue the euro sign begun at
+        // the end of the first: it fails at once, before the message's end.
+        let mut bytes = client_frame(0x01, b"price: \xe2");
+        bytes.extend(client_frame(0x00, &[b'a'; 100]));
+        failed_with(&mut server(), &bytes, ProtocolError::InvalidUtf8);
+        let mut bytes = client_frame(0x01, b"price: \xe2");
+        let mut rest = b"\x82\xac".to_vec();
+        rest.extend([b'a'; 100]);
+        bytes.extend(client_frame(0x80, &rest));
+        assert_eq!(feed(&mut server(), &bytes).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_high_byte_anywhere_in_a_long_ascii_frame_is_checked() {
+        for at in [0, 31, 63, 64, 255, 256, 1000, 1023] {
+            let mut payload = vec![b'a'; 1024];
+            payload[at] = 0xff;
+            failed_with(
+                &mut server(),
+                &client_frame(0x81, &payload),
+                ProtocolError::InvalidUtf8,
+            );
+        }
+    }
+
+    #[test]
     fn message_ending_inside_a_character_fails() {
         let mut bytes = client_frame(0x01, b"a");
         bytes.extend(client_frame(0x80, b"\xe2\x82"));
