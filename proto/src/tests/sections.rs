@@ -136,6 +136,33 @@ mod s5_2_base_framing {
     }
 
     #[test]
+    fn server_messages_of_every_short_length_use_the_minimal_header() {
+        // 0–125 bytes: a two-byte header; 126 to 65 535: the 16-bit length form; more:
+        // the 64-bit one.
+        for len in (0..=130usize).chain([65_535, 65_536]) {
+            for (opcode, first) in [(OpCode::Text, 0x81u8), (OpCode::Binary, 0x82)] {
+                let payload = "x".repeat(len);
+                let mut s = server();
+                s.send_frame(opcode, true, payload.as_bytes()).unwrap();
+                let mut expected = match len {
+                    0..=125 => vec![first, len as u8],
+                    126..=65_535 => [first, 126]
+                        .into_iter()
+                        .chain((len as u16).to_be_bytes())
+                        .collect(),
+                    _ => [first, 127]
+                        .into_iter()
+                        .chain((len as u64).to_be_bytes())
+                        .collect(),
+                };
+                expected.extend_from_slice(payload.as_bytes());
+                assert_eq!(s.pending_output(), &expected[..], "{opcode:?} {len}");
+                assert!(!s.is_sending_message());
+            }
+        }
+    }
+
+    #[test]
     fn valid_frames_before_an_error_are_delivered_first() {
         let mut bytes = client_frame(0x81, b"ok");
         bytes.extend(client_frame(0x83, b""));
