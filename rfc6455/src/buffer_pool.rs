@@ -8,9 +8,11 @@
 //! Large frames (from [`LARGE_MIN`]) get a buffer of their own size, whose payload the
 //! program then holds. That buffer is parked with the thread when the connection is done
 //! with it, and taken again for the next large frame once the program has dropped the
-//! payloads in it: a stream of large messages reuses one buffer instead of mapping fresh
-//! memory (and faulting in every page) for each. The cost is at most one buffer per
-//! thread as large as the largest frame recently received (and never above [`SPARE_MAX`]).
+//! payloads in it: streams of large messages reuse buffers instead of mapping fresh
+//! memory (and faulting in every page) for each message. Several connections receiving
+//! large messages at once each need one, so the thread parks up to [`LARGE_KEPT`] of
+//! them, [`SPARE_MAX`] bytes together at most (a buffer whose payloads the program still
+//! holds counts for the room it has left).
 //!
 //! Output works the same way: a connection that waits with nothing queued hands its
 //! output buffer to the thread, and one about to queue a message takes the thread's spare
@@ -31,13 +33,16 @@ const ROOM_MIN: usize = SPARE_READ / 2;
 /// The largest receive buffer a thread keeps as its spare; larger ones are freed.
 pub(crate) const SPARE_MAX: usize = 65 * 1024 * 1024;
 
-/// Frames whose payload needs at least this much more room are read into the thread's
-/// large buffer when it is free.
+/// Frames whose payload needs at least this much more room are read into one of the
+/// thread's large buffers when one is free.
 pub(crate) const LARGE_MIN: usize = 256 * 1024;
+
+/// The most large buffers a thread parks.
+const LARGE_KEPT: usize = 16;
 
 thread_local! {
     static SMALL: Cell<Option<BytesMut>> = const { Cell::new(None) };
-    static LARGE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+    static LARGE: Cell<Vec<BytesMut>> = const { Cell::new(Vec::new()) };
     static OUTPUT: Cell<Option<BytesMut>> = const { Cell::new(None) };
 }
 
@@ -59,7 +64,7 @@ pub(crate) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
         return own;
     }
     if own_is_large {
-        LARGE.set(Some(own));
+        park_large(own);
     }
     if let Some(mut buf) = SMALL.take()
         && (buf.capacity() >= ROOM_MIN || buf.try_reclaim(SPARE_READ))
@@ -69,13 +74,28 @@ pub(crate) fn take(mut own: BytesMut, own_is_large: bool) -> BytesMut {
     BytesMut::with_capacity(SPARE_READ)
 }
 
-/// Give an empty buffer back to the thread: it becomes the spare unless the spare
-/// is larger (a buffer a large frame was read into, kept for the next one).
+/// Give an empty buffer back to the thread: a large one is parked with the large ones;
+/// another becomes the spare unless the spare is larger.
 pub(crate) fn give(buf: BytesMut) {
     if !buf.is_empty() || buf.capacity() > SPARE_MAX {
         return;
     }
-    keep_larger(&SMALL, buf);
+    if buf.capacity() >= LARGE_MIN {
+        park_large(buf);
+    } else {
+        keep_larger(&SMALL, buf);
+    }
+}
+
+/// Park a buffer a large frame was read into, if the thread has room for it (else it is
+/// freed).
+fn park_large(buf: BytesMut) {
+    let mut parked = LARGE.take();
+    let held: usize = parked.iter().map(BytesMut::capacity).sum();
+    if parked.len() < LARGE_KEPT && held + buf.capacity() <= SPARE_MAX {
+        parked.push(buf);
+    }
+    LARGE.set(parked);
 }
 
 /// The thread's spare output buffer (empty; capacity 0 when there is none), for a
@@ -102,16 +122,14 @@ fn keep_larger(slot: &'static LocalKey<Cell<Option<BytesMut>>>, buf: BytesMut) {
     slot.set(Some(keep));
 }
 
-/// The thread's large buffer, empty, if nothing uses it any more and it has room for
-/// `needed` bytes.
+/// One of the thread's large buffers, empty, that nothing uses any more and that has
+/// room for `needed` bytes.
 pub(crate) fn take_large(needed: usize) -> Option<BytesMut> {
-    let mut buf = LARGE.take()?;
-    if buf.try_reclaim(needed) {
-        Some(buf)
-    } else {
-        LARGE.set(Some(buf));
-        None
-    }
+    let mut parked = LARGE.take();
+    let free = parked.iter_mut().position(|buf| buf.try_reclaim(needed));
+    let buf = free.map(|at| parked.swap_remove(at));
+    LARGE.set(parked);
+    buf
 }
 
 #[cfg(test)]
@@ -129,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_smaller_buffer_does_not_push_out_a_larger_spare() {
-        let large = BytesMut::with_capacity(4 * SPARE_READ);
+        let large = BytesMut::with_capacity(2 * SPARE_READ);
         let at = large.as_ptr();
         give(large);
         give(BytesMut::with_capacity(SPARE_READ));
@@ -180,5 +198,33 @@ mod tests {
         let large = take_large(size).expect("free again");
         assert_eq!(large.as_ptr(), at);
         assert!(large.is_empty() && large.capacity() >= size);
+    }
+
+    #[test]
+    fn large_buffers_given_back_by_several_connections_are_all_kept() {
+        let size = 2 * LARGE_MIN;
+        let buffers: Vec<BytesMut> = (0..4).map(|_| BytesMut::with_capacity(size)).collect();
+        let mut at: Vec<_> = buffers.iter().map(|b| b.as_ptr()).collect();
+        // Four connections waiting for their next large message hand their buffers back.
+        for buf in buffers {
+            give(buf);
+        }
+        let mut again: Vec<_> = (0..4)
+            .map(|_| take_large(size).expect("parked").as_ptr())
+            .collect();
+        assert!(take_large(size).is_none(), "only four were given");
+        at.sort();
+        again.sort();
+        assert_eq!(at, again);
+    }
+
+    #[test]
+    fn parked_large_buffers_stay_within_the_bound() {
+        for _ in 0..3 {
+            give(BytesMut::with_capacity(SPARE_MAX / 2));
+        }
+        let held: usize = LARGE.take().iter().map(BytesMut::capacity).sum();
+        assert!(held <= SPARE_MAX, "{held}");
+        assert!(held >= SPARE_MAX / 2);
     }
 }
