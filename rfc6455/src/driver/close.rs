@@ -217,7 +217,7 @@ mod tests {
         let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
         let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
         let stop = Arc::new(StopSignal::default());
-        server.set_stop_signal(stop.clone());
+        server.set_stop_signal(stop.slot());
         for i in 0..100 {
             server.feed(Message::text(i.to_string())).await.unwrap();
         }

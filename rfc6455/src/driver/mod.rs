@@ -42,7 +42,7 @@ use self::wait::WakerId;
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 
 /// Where the connection is in its life.
 ///
@@ -97,7 +97,8 @@ pub(crate) struct Driver<S> {
     eof: bool,
     error: Option<Error>,
     info: Box<HandshakeInfo>,
-    stop: Option<Arc<StopSignal>>,
+    /// This connection's slot in its server's stop signal.
+    stop: Option<StopSlot>,
     /// At most this many queued output bytes are the program's own sends (what was queued
     /// right after its last send, shrinking as output drains). The rest is what reading
     /// queued (pongs, the close reply).
@@ -167,7 +168,7 @@ impl<S> Driver<S> {
         }
     }
 
-    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
+    pub(crate) fn set_stop_signal(&mut self, stop: StopSlot) {
         self.stop = Some(stop);
     }
 
