@@ -36,7 +36,7 @@ use rfc6455_proto::{Assembler, Connection};
 use tokio::time::{Instant, Sleep};
 
 pub(crate) use self::chunk::Chunk;
-use self::keepalive_state::{Held, Keepalive};
+use self::keepalive_state::Keepalive;
 use self::payloads::Payloads;
 use self::wait::WakerId;
 use crate::config::Config;
@@ -87,8 +87,6 @@ pub(crate) struct Driver<S> {
     registered: WakerId,
     last_read: Instant,
     keepalive: Keepalive,
-    /// Data that arrived while `ping_rtt` awaited its pong, for the next receive.
-    held: Option<Box<Held>>,
     /// The send timeout of a send or flush waiting for the peer to read (created when
     /// one first waits), and what was queued when it last looked.
     send_timer: Option<Pin<Box<Sleep>>>,
@@ -152,7 +150,6 @@ impl<S> Driver<S> {
             registered: WakerId::NONE,
             last_read: now,
             keepalive,
-            held: None,
             send_timer: None,
             send_wait_queued: 0,
             close_deadline: None,
