@@ -28,7 +28,7 @@ const CONNECTIONS: usize = 10_000;
 /// Resident memory per idle server connection may not exceed this (bytes): with the
 /// default configuration, and with `keep_headers(false)`.
 const BOUND: usize = 2432;
-const BOUND_LEAN: usize = 2048;
+const BOUND_LEAN: usize = 1984;
 
 /// Set (to `address count`) in the child process that plays the clients.
 const CLIENTS_ENV: &str = "RFC6455_IDLE_CLIENTS";

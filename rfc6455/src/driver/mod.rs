@@ -94,7 +94,8 @@ pub(crate) struct Driver<S> {
     close_deadline: Option<Instant>,
     eof: bool,
     error: Option<Error>,
-    info: Box<HandshakeInfo>,
+    /// Held here, not boxed: its variable part is in one allocation of its own.
+    info: HandshakeInfo,
     /// This connection's slot in its server's stop signal.
     stop: Option<StopSlot>,
     /// At most this many queued output bytes are the program's own sends (what was queued
@@ -155,7 +156,7 @@ impl<S> Driver<S> {
             close_deadline: None,
             eof: false,
             error: None,
-            info: Box::new(info),
+            info,
             stop: None,
             own_output: 0,
             discarding: false,
