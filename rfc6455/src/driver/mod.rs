@@ -39,6 +39,7 @@ pub(crate) use self::chunk::Chunk;
 use self::keepalive_state::Keepalive;
 use self::payloads::Payloads;
 use self::wait::WakerId;
+use crate::coarse_timer::CoarseTimer;
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
@@ -80,8 +81,9 @@ pub(crate) struct Driver<S> {
     /// Shared by the connections of a server (one allocation, not one per connection).
     config: Arc<Config>,
     phase: Phase,
-    /// The idle, keepalive or close deadline timer, created when first needed.
-    timer: Option<Pin<Box<Sleep>>>,
+    /// The idle, keepalive or close deadline timer, created when first needed (on the
+    /// runtime's shared wheel: no allocation of its own).
+    timer: Option<CoarseTimer>,
     /// The waker the stop signal and `timer` (at its current deadline) hold, if known
     /// (see `wait`).
     registered: WakerId,
