@@ -12,6 +12,9 @@ use rfc6455_proto::extension::deflate::DeflateConfig;
 /// method of the same name; the value is copied into the connection when it is made, so
 /// changing it later does not reach a live connection.
 ///
+/// The idle, keepalive and close timeouts are kept to 100 ms (one timer wheel per tokio
+/// runtime serves every connection): each fires up to 100 ms after it is due, never before.
+///
 /// | setting | default |
 /// |---|---|
 /// | [`limits`](Self::limits) | 16 MiB frame, 64 MiB message, 131 072 fragments, streamed messages unbounded |

@@ -13,11 +13,11 @@ use rfc6455_proto::extension::deflate::DeflateParams;
 /// server's response headers.
 ///
 /// Kept compact, since every connection holds one for its whole life: the request and
-/// response heads are stored as text in one exact-size allocation, and turned into
-/// [`http::HeaderMap`]s and an [`http::Uri`] only when first asked for. A server does not
-/// store the `101` it sent: its standard headers follow from the request and the
-/// agreement (subprotocol, permessage-deflate), so only those a hook added are stored,
-/// and the rest is rebuilt when first asked for.
+/// response heads, the subprotocol, the URL and the addresses are stored in one exact-size
+/// allocation, the heads as text, turned into [`http::HeaderMap`]s and an [`http::Uri`]
+/// only when first asked for. A server does not store the `101` it sent: its standard
+/// headers follow from the request and the agreement (subprotocol, permessage-deflate),
+/// so only those a hook added are stored, and the rest is rebuilt when first asked for.
 ///
 /// ```
 /// let info = rfc6455::HandshakeInfo::default();
@@ -27,22 +27,35 @@ use rfc6455_proto::extension::deflate::DeflateParams;
 #[derive(Clone)]
 pub struct HandshakeInfo {
     /// The request line and one `name:value` line per request header, then one such line
-    /// per response header (each line ends with `\n`): one allocation.
+    /// per response header (each line ends with `\n`), the subprotocol, the URL, and the
+    /// local and peer addresses (see [`put_addr`]): one allocation.
     heads: Box<[u8]>,
-    /// Where the response's lines start in `heads`.
+    /// Where the response's lines, the subprotocol, the URL and the addresses start in
+    /// `heads`.
     response_at: usize,
+    subprotocol_at: usize,
+    url_at: usize,
+    addrs_at: usize,
+    /// Whether there is a subprotocol, a URL (either may be empty).
+    has_subprotocol: bool,
+    has_url: bool,
     /// Whether the response's lines are only what a server's hook added to its standard
     /// answer, which [`standard_response`](Self::standard_response) rebuilds.
     rebuilt_response: bool,
     /// The heads as `http` types, built on first use.
     parsed: OnceLock<Box<Parsed>>,
-    pub(crate) subprotocol: Option<String>,
-    pub(crate) local_addr: Option<SocketAddr>,
-    pub(crate) peer_addr: Option<SocketAddr>,
-    pub(crate) url: Option<String>,
     pub(crate) secure: bool,
     pub(crate) deflate: Option<DeflateParams>,
     pub(crate) http_version: http::Version,
+}
+
+/// What a handshake says about its connection besides the heads, recorded with them.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Extra<'a> {
+    pub(crate) subprotocol: Option<&'a str>,
+    pub(crate) url: Option<&'a str>,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) peer_addr: Option<SocketAddr>,
 }
 
 #[derive(Clone)]
@@ -54,15 +67,20 @@ struct Parsed {
 
 impl Default for HandshakeInfo {
     fn default() -> Self {
+        let line = b"GET / HTTP/1.1\n";
+        let mut heads = line.to_vec();
+        put_addr(&mut heads, None);
+        put_addr(&mut heads, None);
         Self {
-            heads: Box::from(&b"GET / HTTP/1.1\n"[..]),
-            response_at: 15,
+            heads: heads.into_boxed_slice(),
+            response_at: line.len(),
+            subprotocol_at: line.len(),
+            url_at: line.len(),
+            addrs_at: line.len(),
+            has_subprotocol: false,
+            has_url: false,
             rebuilt_response: false,
             parsed: OnceLock::new(),
-            subprotocol: None,
-            local_addr: None,
-            peer_addr: None,
-            url: None,
             secure: false,
             deflate: None,
             http_version: http::Version::HTTP_11,
@@ -84,14 +102,78 @@ impl std::fmt::Debug for HandshakeInfo {
             .field("request_line", &self.request_line())
             .field("request_headers", &names(self.header_lines()))
             .field("response_headers", &self.response_headers().keys())
-            .field("subprotocol", &self.subprotocol)
-            .field("local_addr", &self.local_addr)
-            .field("peer_addr", &self.peer_addr)
-            .field("url", &self.url)
+            .field("subprotocol", &self.subprotocol())
+            .field("local_addr", &self.local_addr())
+            .field("peer_addr", &self.peer_addr())
+            .field("url", &self.url())
             .field("secure", &self.secure)
             .field("http_version", &self.http_version)
             .finish()
     }
+}
+
+/// The bytes [`put_addr`] writes for `addr`.
+fn addr_len(addr: Option<SocketAddr>) -> usize {
+    match addr {
+        None => 1,
+        Some(SocketAddr::V4(_)) => 1 + 4 + 2,
+        Some(SocketAddr::V6(_)) => 1 + 16 + 2 + 4 + 4,
+    }
+}
+
+/// `addr` as bytes: a tag (0 none, 4, 6), then the IP address, the port and, for IPv6,
+/// the flow info and scope ID (big-endian).
+fn put_addr(out: &mut Vec<u8>, addr: Option<SocketAddr>) {
+    match addr {
+        None => out.push(0),
+        Some(SocketAddr::V4(v4)) => {
+            out.push(4);
+            out.extend_from_slice(&v4.ip().octets());
+            out.extend_from_slice(&v4.port().to_be_bytes());
+        }
+        Some(SocketAddr::V6(v6)) => {
+            out.push(6);
+            out.extend_from_slice(&v6.ip().octets());
+            out.extend_from_slice(&v6.port().to_be_bytes());
+            out.extend_from_slice(&v6.flowinfo().to_be_bytes());
+            out.extend_from_slice(&v6.scope_id().to_be_bytes());
+        }
+    }
+}
+
+/// The address [`put_addr`] wrote at the start of `bytes`, and the bytes after it.
+fn get_addr(bytes: &[u8]) -> (Option<SocketAddr>, &[u8]) {
+    use std::net::{SocketAddrV4, SocketAddrV6};
+
+    fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+        let (head, rest) = bytes.split_first_chunk::<N>()?;
+        *bytes = rest;
+        Some(*head)
+    }
+    let Some((&tag, mut rest)) = bytes.split_first() else {
+        return (None, &[]);
+    };
+    let addr = match tag {
+        4 => (|| {
+            let ip = take::<4>(&mut rest)?;
+            let port = u16::from_be_bytes(take(&mut rest)?);
+            Some(SocketAddr::V4(SocketAddrV4::new(ip.into(), port)))
+        })(),
+        6 => (|| {
+            let ip = take::<16>(&mut rest)?;
+            let port = u16::from_be_bytes(take(&mut rest)?);
+            let flow = u32::from_be_bytes(take(&mut rest)?);
+            let scope = u32::from_be_bytes(take(&mut rest)?);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip.into(),
+                port,
+                flow,
+                scope,
+            )))
+        })(),
+        _ => None,
+    };
+    (addr, rest)
 }
 
 /// The `\n`-ended lines of a head.
@@ -143,13 +225,14 @@ fn append_headers(headers: &mut http::HeaderMap, head: &[u8]) {
 impl HandshakeInfo {
     /// What a handshake said: `request`, and the `response` headers — on a server whose
     /// answer is RFC 6455's (`rebuilt`), only those its hook added: the standard ones are
-    /// rebuilt when asked for. Without `keep_headers`, only the request line is kept. One
-    /// exact-size allocation.
+    /// rebuilt when asked for. Without `keep_headers`, only the request line is kept. With
+    /// them, `extra`. One exact-size allocation.
     pub(crate) fn record<B>(
         request: &http::Request<B>,
         response: &http::HeaderMap,
         keep_headers: bool,
         rebuilt: bool,
+        extra: &Extra<'_>,
     ) -> Self {
         // The request target as sent: origin form (`/path?query`) or, rarely, absolute.
         let target = match request.uri().path_and_query() {
@@ -162,20 +245,63 @@ impl HandshakeInfo {
         } else {
             (&http::HeaderMap::new(), &http::HeaderMap::new())
         };
-        let size = line.len() + headers_len(request_headers) + headers_len(response);
+        let subprotocol = extra.subprotocol.unwrap_or_default();
+        let url = extra.url.unwrap_or_default();
+        let size = line.len()
+            + headers_len(request_headers)
+            + headers_len(response)
+            + subprotocol.len()
+            + url.len()
+            + addr_len(extra.local_addr)
+            + addr_len(extra.peer_addr);
         let mut heads = Vec::with_capacity(size);
         heads.extend_from_slice(line.as_bytes());
         write_headers(&mut heads, request_headers);
         let response_at = heads.len();
         write_headers(&mut heads, response);
+        let subprotocol_at = heads.len();
+        heads.extend_from_slice(subprotocol.as_bytes());
+        let url_at = heads.len();
+        heads.extend_from_slice(url.as_bytes());
+        let addrs_at = heads.len();
+        put_addr(&mut heads, extra.local_addr);
+        put_addr(&mut heads, extra.peer_addr);
         debug_assert_eq!(heads.len(), size);
         Self {
             heads: heads.into_boxed_slice(),
             response_at,
+            subprotocol_at,
+            url_at,
+            addrs_at,
+            has_subprotocol: extra.subprotocol.is_some(),
+            has_url: extra.url.is_some(),
             rebuilt_response: rebuilt && keep_headers,
+            parsed: OnceLock::new(),
+            secure: false,
+            deflate: None,
             http_version: request.version(),
-            ..Self::default()
         }
+    }
+
+    /// Record the connection's addresses, known only once the stream is (a connection
+    /// that hyper upgraded): the heads are copied once.
+    pub(crate) fn set_addrs(
+        &mut self,
+        local_addr: Option<SocketAddr>,
+        peer_addr: Option<SocketAddr>,
+    ) {
+        let size = self.addrs_at + addr_len(local_addr) + addr_len(peer_addr);
+        let mut heads = Vec::with_capacity(size);
+        heads.extend_from_slice(&self.heads[..self.addrs_at]);
+        put_addr(&mut heads, local_addr);
+        put_addr(&mut heads, peer_addr);
+        self.heads = heads.into_boxed_slice();
+    }
+
+    /// The local and peer addresses.
+    fn addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        let (local, rest) = get_addr(&self.heads[self.addrs_at..]);
+        (local, get_addr(rest).0)
     }
 
     /// The standard headers of the RFC 6455 answer to a request with `request_headers`,
@@ -198,7 +324,7 @@ impl HandshakeInfo {
                 }
             }
         }
-        if let Some(protocol) = &self.subprotocol
+        if let Some(protocol) = self.subprotocol()
             && let Ok(value) = http::HeaderValue::from_str(protocol)
         {
             headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
@@ -221,7 +347,7 @@ impl HandshakeInfo {
     }
 
     fn response_lines(&self) -> &[u8] {
-        &self.heads[self.response_at..]
+        &self.heads[self.response_at..self.subprotocol_at]
     }
 
     fn header_lines(&self) -> &[u8] {
@@ -362,7 +488,9 @@ impl HandshakeInfo {
     /// assert_eq!(rfc6455::HandshakeInfo::default().subprotocol(), None);
     /// ```
     pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
+        let bytes = &self.heads[self.subprotocol_at..self.url_at];
+        self.has_subprotocol
+            .then(|| std::str::from_utf8(bytes).unwrap_or_default())
     }
 
     /// This end's socket address, when the transport has one.
@@ -371,7 +499,7 @@ impl HandshakeInfo {
     /// assert_eq!(rfc6455::HandshakeInfo::default().local_addr(), None);
     /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.local_addr
+        self.addrs().0
     }
 
     /// The peer's socket address, when the transport has one (not on a stream given to
@@ -383,7 +511,7 @@ impl HandshakeInfo {
     /// # }
     /// ```
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer_addr
+        self.addrs().1
     }
 
     /// On a client, the URL finally connected to, after any redirects (`None` on a
@@ -396,7 +524,9 @@ impl HandshakeInfo {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> Option<&str> {
-        self.url.as_deref()
+        let bytes = &self.heads[self.url_at..self.addrs_at];
+        self.has_url
+            .then(|| std::str::from_utf8(bytes).unwrap_or_default())
     }
 
     /// The permessage-deflate parameters agreed (RFC 7692), if compression is on for
@@ -455,7 +585,7 @@ fn split_host_port(host: &str) -> (&str, Option<u16>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{HandshakeInfo, split_host_port};
+    use super::{Extra, HandshakeInfo, split_host_port};
 
     #[test]
     fn request_and_response_round_trip() {
@@ -472,7 +602,7 @@ mod tests {
             "x-weird",
             http::HeaderValue::from_bytes(b"caf\xc3\xa9:1").unwrap(),
         );
-        let info = HandshakeInfo::record(&req, &response, true, false);
+        let info = HandshakeInfo::record(&req, &response, true, false, &Extra::default());
         assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
         assert_eq!(info.request_target(), "/chat?room=1");
         assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
@@ -496,12 +626,13 @@ mod tests {
             .unwrap();
         let mut response = http::HeaderMap::new();
         response.insert("upgrade", "websocket".parse().unwrap());
-        let info = HandshakeInfo::record(&req, &response, false, true);
+        let info = HandshakeInfo::record(&req, &response, false, true, &Extra::default());
         assert_eq!(info.request_line(), "GET /chat?room=1 HTTP/1.1");
         assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
         assert!(info.headers().is_empty() && info.response_headers().is_empty());
         assert_eq!(info.host_and_port(), None);
-        assert_eq!(info.heads.len(), "GET /chat?room=1 HTTP/1.1\n".len());
+        assert_eq!(info.response_at, "GET /chat?room=1 HTTP/1.1\n".len());
+        assert_eq!(info.addrs_at, info.response_at);
     }
 
     #[test]
@@ -509,7 +640,13 @@ mod tests {
         let req = http::Request::get("http://example.com/a/b?c")
             .body(())
             .unwrap();
-        let info = HandshakeInfo::record(&req, &http::HeaderMap::new(), true, false);
+        let info = HandshakeInfo::record(
+            &req,
+            &http::HeaderMap::new(),
+            true,
+            false,
+            &Extra::default(),
+        );
         assert_eq!((info.path(), info.query()), ("/a/b", Some("c")));
     }
 
@@ -538,8 +675,11 @@ mod tests {
         hook.append("x-hook", "one".parse().unwrap());
         hook.append("x-hook", "two".parse().unwrap());
         sent.extend(hook.clone());
-        let mut info = HandshakeInfo::record(&request, &hook, true, true);
-        info.subprotocol = Some("superchat".to_owned());
+        let extra = Extra {
+            subprotocol: Some("superchat"),
+            ..Extra::default()
+        };
+        let mut info = HandshakeInfo::record(&request, &hook, true, true, &extra);
         info.deflate = Some(agreed);
         assert_eq!(info.response_headers(), &sent);
         assert_eq!(info.response_lines(), b"x-hook:one\nx-hook:two\n");
@@ -552,9 +692,49 @@ mod tests {
         let offer =
             rfc6455_proto::handshake::check_connect_request(&connect, Some("websocket")).unwrap();
         let sent = offer.response(None).into_parts().0.headers;
-        let info = HandshakeInfo::record(&connect, &http::HeaderMap::new(), true, true);
+        let info = HandshakeInfo::record(
+            &connect,
+            &http::HeaderMap::new(),
+            true,
+            true,
+            &Extra::default(),
+        );
         assert_eq!(info.response_headers(), &sent);
         assert!(!sent.contains_key("sec-websocket-accept"));
+    }
+
+    /// The subprotocol, the URL and the addresses come back as recorded, from the one
+    /// allocation: absent, empty, IPv4, IPv6 with its flow info and scope ID; and the
+    /// addresses recorded later leave the rest as it was.
+    #[test]
+    fn extras_round_trip() {
+        let req = http::Request::get("/").header("x-a", "b").body(()).unwrap();
+        let v4: std::net::SocketAddr = "10.1.2.3:8081".parse().unwrap();
+        let v6 = std::net::SocketAddr::V6(std::net::SocketAddrV6::new(
+            "fe80::1".parse().unwrap(),
+            9000,
+            7,
+            3,
+        ));
+        let extra = Extra {
+            subprotocol: Some(""),
+            url: Some("ws://example.com/"),
+            local_addr: Some(v4),
+            peer_addr: Some(v6),
+        };
+        let response = http::HeaderMap::new();
+        let mut info = HandshakeInfo::record(&req, &response, true, false, &extra);
+        assert_eq!(info.subprotocol(), Some(""));
+        assert_eq!(info.url(), Some("ws://example.com/"));
+        assert_eq!((info.local_addr(), info.peer_addr()), (Some(v4), Some(v6)));
+        assert_eq!(info.headers().get("x-a").unwrap(), "b");
+        assert!(info.response_headers().is_empty());
+        info.set_addrs(Some(v6), None);
+        assert_eq!((info.local_addr(), info.peer_addr()), (Some(v6), None));
+        assert_eq!(info.url(), Some("ws://example.com/"));
+        let none = HandshakeInfo::record(&req, &response, false, false, &Extra::default());
+        assert_eq!((none.subprotocol(), none.url()), (None, None));
+        assert_eq!((none.local_addr(), none.peer_addr()), (None, None));
     }
 
     #[test]

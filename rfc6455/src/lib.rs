@@ -159,6 +159,7 @@ pub use rfc6455_proto::{
 
 mod buffer_pool;
 mod client;
+mod coarse_timer;
 mod config;
 mod driver;
 mod error;

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::info::HandshakeInfo;
 use crate::shared_frame::SharedFrame;
 use crate::split::{self, RecvHalf, SendHalf};
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 use crate::streaming::{Fragment, MessageReader, MessageWriter};
 use crate::transport::Transport;
 
@@ -789,7 +789,7 @@ impl<S> WebSocket<S> {
     }
 
     /// Close with 1001 (going away) when `stop` is set.
-    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
+    pub(crate) fn set_stop_signal(&mut self, stop: StopSlot) {
         self.driver.set_stop_signal(stop);
     }
 }

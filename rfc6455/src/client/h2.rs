@@ -22,7 +22,7 @@ use crate::client::target::Target;
 use crate::error::Error;
 use crate::http2::pool::{self, Origin, Shared, Slot};
 use crate::http2::{H2Stream, Http2};
-use crate::info::HandshakeInfo;
+use crate::info::{Extra, HandshakeInfo};
 use crate::socket::WebSocket;
 use crate::transport::Transport;
 
@@ -274,16 +274,20 @@ async fn open(
             core = core.with_deflate(agreed, settings);
         }
     }
+    let url = target.url.to_string();
+    let extra = Extra {
+        subprotocol: answer.subprotocol(),
+        url: Some(&url),
+        local_addr,
+        peer_addr,
+    };
     let mut info = HandshakeInfo::record(
         &request,
         response.headers(),
         options.config.keep_headers,
         false,
+        &extra,
     );
-    info.subprotocol = answer.subprotocol().map(str::to_owned);
-    info.local_addr = local_addr;
-    info.peer_addr = peer_addr;
-    info.url = Some(target.url.to_string());
     info.secure = target.secure;
     info.deflate = deflate;
     let io = Transport::H2(Box::new(H2Stream::pooled(stream, body, slot)));

@@ -19,7 +19,7 @@ use crate::client::redirect;
 use crate::client::target::Target;
 use crate::error::Error;
 use crate::http1::{request, response};
-use crate::info::HandshakeInfo;
+use crate::info::{Extra, HandshakeInfo};
 use crate::socket::WebSocket;
 
 /// What an opening handshake needs besides the stream.
@@ -86,16 +86,20 @@ where
         Variant::Hybi00 => hybi00(&mut io, opening, &headers).await?,
         _ => rfc6455(&mut io, opening, &headers).await?,
     };
+    let url = target.url.to_string();
+    let extra = Extra {
+        subprotocol: answered.subprotocol.as_deref(),
+        url: Some(&url),
+        local_addr: opening.local_addr,
+        peer_addr: opening.peer_addr,
+    };
     let mut info = HandshakeInfo::record(
         &answered.request,
         answered.response.headers(),
         options.config.keep_headers,
         false,
+        &extra,
     );
-    info.subprotocol = answered.subprotocol;
-    info.local_addr = opening.local_addr;
-    info.peer_addr = opening.peer_addr;
-    info.url = Some(target.url.to_string());
     info.secure = target.secure;
     info.deflate = answered.deflate;
     let config = Arc::new(options.config);

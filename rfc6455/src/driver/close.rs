@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::wait::WakerId;
 use super::{Driver, Phase};
+use crate::coarse_timer::CoarseTimer;
 use crate::error::Error;
 
 impl<S> Driver<S>
@@ -158,7 +159,7 @@ impl<S> Driver<S> {
         let timer = self.timer.as_mut().expect("polled above");
         if timer.deadline() < deadline {
             // Woken early: wait on for the deadline itself.
-            timer.as_mut().reset(deadline);
+            timer.reset(deadline);
             return self.poll_timer(cx, deadline, true);
         }
         Poll::Ready(())
@@ -168,21 +169,19 @@ impl<S> Driver<S> {
     /// deadline (`registered`, see `wait`) and has not fired, polling it again would
     /// change nothing: that is skipped. Moving it or its firing forgets the waker.
     fn poll_timer(&mut self, cx: &mut Context<'_>, deadline: Instant, lazy: bool) -> Poll<()> {
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let timer = self.timer.get_or_insert_with(|| CoarseTimer::new(deadline));
         let moved = if lazy {
             timer.deadline() > deadline
         } else {
             timer.deadline() != deadline
         };
         if moved {
-            timer.as_mut().reset(deadline);
+            timer.reset(deadline);
             self.registered = WakerId::NONE;
         } else if self.registered == WakerId::of(cx.waker()) && !timer.is_elapsed() {
             return Poll::Pending;
         }
-        let poll = timer.as_mut().poll(cx);
+        let poll = timer.poll(cx);
         if poll.is_ready() || self.registered != WakerId::of(cx.waker()) {
             self.registered = WakerId::NONE;
         }
@@ -217,7 +216,7 @@ mod tests {
         let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
         let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
         let stop = Arc::new(StopSignal::default());
-        server.set_stop_signal(stop.clone());
+        server.set_stop_signal(stop.slot());
         for i in 0..100 {
             server.feed(Message::text(i.to_string())).await.unwrap();
         }

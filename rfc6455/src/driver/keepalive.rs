@@ -16,6 +16,7 @@
 //! [`Config::pong_timeout`]: crate::Config::pong_timeout
 //! [`ErrorKind::PongTimeout`]: crate::ErrorKind::PongTimeout
 
+use std::collections::VecDeque;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -30,10 +31,10 @@ impl<S> Driver<S> {
     /// The next keepalive deadline: the pong's if a ping awaits one, else the end of the
     /// interval. `None` when keepalive is off (or for hybi-00, which has no pings).
     pub(super) fn keepalive_deadline(&self) -> Option<Instant> {
-        match self.keepalive.ping {
+        match self.keepalive.ping() {
             Some(sent) => self.config.pong_timeout.map(|timeout| sent + timeout),
             None if self.core.variant() == Variant::Hybi00 => None,
-            None => self.config.ping_interval.map(|_| self.keepalive.tick),
+            None => self.config.ping_interval.map(|_| self.keepalive.tick()),
         }
     }
 
@@ -46,7 +47,7 @@ impl<S> Driver<S> {
         if now < deadline {
             return;
         }
-        if self.keepalive.ping.is_some() {
+        if self.keepalive.ping().is_some() {
             let _ = self
                 .core
                 .send_close(CloseCode::INTERNAL_ERROR, "keepalive ping timeout");
@@ -55,7 +56,7 @@ impl<S> Driver<S> {
             return;
         }
         let interval = self.config.ping_interval.unwrap_or_default();
-        self.keepalive.tick = now + interval;
+        self.keepalive.start_interval(now + interval);
         if std::mem::take(&mut self.keepalive.heard) {
             return;
         }
@@ -68,7 +69,7 @@ impl<S> Driver<S> {
         let number = self.keepalive.sent + 1;
         self.core.send_ping(&number.to_be_bytes())?;
         self.keepalive.sent = number;
-        self.keepalive.ping = Some(now);
+        self.keepalive.ping_sent(now);
         Ok(number)
     }
 
@@ -76,25 +77,28 @@ impl<S> Driver<S> {
     /// and wake whoever awaits it (`ping_rtt` on the other half of a split connection).
     pub(super) fn pong_received(&mut self, payload: &[u8], cx: &Context<'_>) {
         self.keepalive.heard = true;
-        let Some(sent) = self.keepalive.ping else {
+        let Some(sent) = self.keepalive.ping() else {
             return;
         };
         if payload != self.keepalive.sent.to_be_bytes() {
             return;
         }
         let now = Instant::now();
-        self.keepalive.ping = None;
-        self.keepalive.answered = self.keepalive.sent;
-        self.keepalive.rtt = now - sent;
+        if let Some(round_trip) = &mut self.keepalive.round_trip {
+            round_trip.answered = self.keepalive.sent;
+            round_trip.rtt = now - sent;
+        }
         self.keepalive.heard = false;
-        self.keepalive.tick = now + self.config.ping_interval.unwrap_or_default();
+        let interval = self.config.ping_interval.unwrap_or_default();
+        self.keepalive.start_interval(now + interval);
         cx.waker().wake_by_ref();
     }
 
     /// Send a ping for [`WebSocket::ping_rtt`](crate::WebSocket::ping_rtt) (or share the
     /// one already awaiting its pong): its number, for [`poll_rtt`](Self::poll_rtt).
     pub(crate) fn start_rtt_ping(&mut self) -> Result<u64, Error> {
-        if self.keepalive.ping.is_some() {
+        self.keepalive.round_trip.get_or_insert_with(Box::default);
+        if self.keepalive.ping().is_some() {
             return Ok(self.keepalive.sent);
         }
         self.send_counted_ping(Instant::now())
@@ -104,8 +108,8 @@ impl<S> Driver<S> {
     /// connection is closing or over. Reads nothing: the receiving half of a split
     /// connection does.
     pub(crate) fn poll_rtt_answered(&self, number: u64) -> Poll<Result<Duration, Error>> {
-        if self.keepalive.answered >= number {
-            Poll::Ready(Ok(self.keepalive.rtt))
+        if let Some(rtt) = self.rtt_of(number) {
+            Poll::Ready(Ok(rtt))
         } else if !matches!(self.phase, Phase::Open) {
             Poll::Ready(Err(Error::closed()))
         } else {
@@ -113,16 +117,23 @@ impl<S> Driver<S> {
         }
     }
 
+    /// The round trip of ping `number`, once its pong has arrived.
+    fn rtt_of(&self, number: u64) -> Option<Duration> {
+        let round_trip = self.keepalive.round_trip.as_ref()?;
+        (round_trip.answered >= number).then_some(round_trip.rtt)
+    }
+
     /// Take a data chunk that arrived while [`poll_rtt`](Self::poll_rtt) waited.
     #[inline]
     pub(super) fn take_held(&mut self) -> Option<Chunk> {
-        let held = self.held.as_mut()?;
-        let chunk = held.chunks.pop_front();
-        match &chunk {
-            Some(chunk) => held.bytes -= chunk.payload.len(),
-            None => self.held = None,
+        let round_trip = self.keepalive.round_trip.as_mut()?;
+        let chunk = round_trip.held.pop_front()?;
+        round_trip.held_bytes -= chunk.payload.len();
+        if round_trip.held.is_empty() {
+            // Give the queue's memory back.
+            round_trip.held = VecDeque::new();
         }
-        chunk
+        Some(chunk)
     }
 }
 
@@ -140,10 +151,14 @@ where
         number: u64,
     ) -> Poll<Result<Duration, Error>> {
         loop {
-            if self.keepalive.answered >= number {
-                return Poll::Ready(Ok(self.keepalive.rtt));
+            if let Some(rtt) = self.rtt_of(number) {
+                return Poll::Ready(Ok(rtt));
             }
-            let held = self.held.as_ref().map_or(0, |held| held.bytes);
+            let held = self
+                .keepalive
+                .round_trip
+                .as_ref()
+                .map_or(0, |r| r.held_bytes);
             let full = held as u64 >= self.config.limits.max_message_size;
             if full && matches!(self.phase, Phase::Open) {
                 ready!(self.poll_timers(cx));
@@ -151,17 +166,17 @@ where
             }
             match ready!(self.poll_read_chunk(cx, false)) {
                 Some(Ok(chunk)) => {
-                    let held = self.held.get_or_insert_with(Box::default);
-                    held.bytes += chunk.payload.len();
-                    held.chunks.push_back(chunk);
+                    let round_trip = self.keepalive.round_trip.get_or_insert_with(Box::default);
+                    round_trip.held_bytes += chunk.payload.len();
+                    round_trip.held.push_back(chunk);
                 }
                 // The pong came, then the end (read in the same pass): the end is for
                 // the next receive.
-                Some(Err(e)) if self.keepalive.answered >= number => {
+                Some(Err(e)) if self.rtt_of(number).is_some() => {
                     self.error.get_or_insert(e);
                 }
                 Some(Err(e)) => return Poll::Ready(Err(e)),
-                None if self.keepalive.answered >= number => {}
+                None if self.rtt_of(number).is_some() => {}
                 None => return Poll::Ready(Err(Error::closed())),
             }
         }

@@ -36,13 +36,14 @@ use rfc6455_proto::{Assembler, Connection};
 use tokio::time::{Instant, Sleep};
 
 pub(crate) use self::chunk::Chunk;
-use self::keepalive_state::{Held, Keepalive};
+use self::keepalive_state::Keepalive;
 use self::payloads::Payloads;
 use self::wait::WakerId;
+use crate::coarse_timer::CoarseTimer;
 use crate::config::Config;
 use crate::error::Error;
 use crate::info::HandshakeInfo;
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 
 /// Where the connection is in its life.
 ///
@@ -80,15 +81,14 @@ pub(crate) struct Driver<S> {
     /// Shared by the connections of a server (one allocation, not one per connection).
     config: Arc<Config>,
     phase: Phase,
-    /// The idle, keepalive or close deadline timer, created when first needed.
-    timer: Option<Pin<Box<Sleep>>>,
+    /// The idle, keepalive or close deadline timer, created when first needed (on the
+    /// runtime's shared wheel: no allocation of its own).
+    timer: Option<CoarseTimer>,
     /// The waker the stop signal and `timer` (at its current deadline) hold, if known
     /// (see `wait`).
     registered: WakerId,
     last_read: Instant,
     keepalive: Keepalive,
-    /// Data that arrived while `ping_rtt` awaited its pong, for the next receive.
-    held: Option<Box<Held>>,
     /// The send timeout of a send or flush waiting for the peer to read (created when
     /// one first waits), and what was queued when it last looked.
     send_timer: Option<Pin<Box<Sleep>>>,
@@ -96,8 +96,10 @@ pub(crate) struct Driver<S> {
     close_deadline: Option<Instant>,
     eof: bool,
     error: Option<Error>,
-    info: Box<HandshakeInfo>,
-    stop: Option<Arc<StopSignal>>,
+    /// Held here, not boxed: its variable part is in one allocation of its own.
+    info: HandshakeInfo,
+    /// This connection's slot in its server's stop signal.
+    stop: Option<StopSlot>,
     /// At most this many queued output bytes are the program's own sends (what was queued
     /// right after its last send, shrinking as output drains). The rest is what reading
     /// queued (pongs, the close reply).
@@ -151,13 +153,12 @@ impl<S> Driver<S> {
             registered: WakerId::NONE,
             last_read: now,
             keepalive,
-            held: None,
             send_timer: None,
             send_wait_queued: 0,
             close_deadline: None,
             eof: false,
             error: None,
-            info: Box::new(info),
+            info,
             stop: None,
             own_output: 0,
             discarding: false,
@@ -167,7 +168,7 @@ impl<S> Driver<S> {
         }
     }
 
-    pub(crate) fn set_stop_signal(&mut self, stop: Arc<StopSignal>) {
+    pub(crate) fn set_stop_signal(&mut self, stop: StopSlot) {
         self.stop = Some(stop);
     }
 

@@ -96,7 +96,7 @@ mod tests {
         let mut client = WebSocket::from_stream(a, Role::Client, Config::default());
         let mut server = WebSocket::from_stream(b, Role::Server, Config::default());
         let stop = Arc::new(StopSignal::default());
-        server.set_stop_signal(stop.clone());
+        server.set_stop_signal(stop.slot());
         let mut server = waited_in_another_task(server).await;
         // The second waits in `recv` when the server stops.
         let second = tokio::spawn(async move {

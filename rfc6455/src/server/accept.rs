@@ -24,7 +24,7 @@ use super::hybi00::Hybi00Accept;
 use super::settings::Settings;
 use crate::config::Config;
 use crate::error::Error;
-use crate::info::HandshakeInfo;
+use crate::info::{Extra, HandshakeInfo};
 use crate::socket::WebSocket;
 
 /// What the accept path knows of the connection a request came on, for
@@ -339,10 +339,13 @@ pub(crate) fn complete<B>(
         response.headers_mut().append(name, value.clone());
     }
     let recorded = if rebuilt { extra } else { response.headers() };
-    let mut info = HandshakeInfo::record(request, recorded, keep_headers, rebuilt);
-    info.subprotocol = subprotocol;
-    info.local_addr = conn.local_addr;
-    info.peer_addr = conn.peer_addr;
+    let extra = Extra {
+        subprotocol: subprotocol.as_deref(),
+        url: None,
+        local_addr: conn.local_addr,
+        peer_addr: conn.peer_addr,
+    };
+    let mut info = HandshakeInfo::record(request, recorded, keep_headers, rebuilt, &extra);
     info.secure = conn.secure;
     info
 }

@@ -24,7 +24,7 @@ use super::registry::Registry;
 use super::settings::Settings;
 use super::upgrade::io_from_upgraded;
 use crate::socket::WebSocket;
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 use crate::transport::Transport;
 
 /// A connection's whole life, once accepted: the handler's future, boxed.
@@ -38,8 +38,8 @@ pub(crate) trait Run: Send {
     /// The connection's future, its type erased.
     fn boxed(self: Box<Self>, ws: WebSocket) -> ConnectionFuture;
 
-    /// Run the connection in a task of its own: one of `tasks`' (a registry and the stop
-    /// signal the connection watches) when given, else a detached one.
+    /// Run the connection in a task of its own: one of `registry`'s when given, else a
+    /// detached one.
     ///
     /// The task holds a thin pointer to the boxed future, so that its cell is tokio's
     /// smallest (128 bytes: tokio aligns task cells to cache lines). Measured with 10 000
@@ -48,18 +48,18 @@ pub(crate) trait Run: Send {
     /// allocation leaves), and a fat pointer (`Pin<Box<dyn Future>>`) with the registry's
     /// guard no longer fits in 128 bytes. The default boxes the type-erased future once
     /// more (16 bytes).
-    fn spawn(self: Box<Self>, ws: WebSocket, tasks: Option<(&Arc<Registry>, Arc<StopSignal>)>) {
-        spawn_in(tasks, Box::new(self.boxed(ws)));
+    fn spawn(self: Box<Self>, ws: WebSocket, registry: Option<&Arc<Registry>>) {
+        spawn_in(registry, Box::new(self.boxed(ws)));
     }
 }
 
-/// Spawn `fut` as one of `tasks`' registry's tasks, or detached.
-fn spawn_in<F>(tasks: Option<(&Arc<Registry>, Arc<StopSignal>)>, fut: F)
+/// Spawn `fut` as one of `registry`'s tasks, or detached.
+fn spawn_in<F>(registry: Option<&Arc<Registry>>, fut: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    match tasks {
-        Some((registry, stop)) => registry.spawn(Some(stop), fut),
+    match registry {
+        Some(registry) => registry.spawn(fut),
         None => drop(tokio::spawn(fut)),
     }
 }
@@ -95,9 +95,9 @@ where
         Box::pin(handler(ws, state))
     }
 
-    fn spawn(self: Box<Self>, ws: WebSocket, tasks: Option<(&Arc<Registry>, Arc<StopSignal>)>) {
+    fn spawn(self: Box<Self>, ws: WebSocket, registry: Option<&Arc<Registry>>) {
         let Self { handler, state } = *self;
-        spawn_in(tasks, Box::pin(handler(ws, state)));
+        spawn_in(registry, Box::pin(handler(ws, state)));
     }
 }
 
@@ -144,8 +144,8 @@ where
 }
 
 /// Run an accepted connection over `io` (the `101` written, `leftover` read past the
-/// request) in a task of its own: one of `tasks`' registry's, told to close by its stop
-/// signal, when given; else a detached one. An RFC 6455 connection is built here and
+/// request) in a task of its own: one of `tasks`' registry's, told to close through its
+/// slot in the server's stop signal, when given; else a detached one. An RFC 6455 connection is built here and
 /// now, so that its handler's future is all that stays allocated, in the smallest task
 /// (see [`Run::spawn`]), while the task that read the handshake ends. A hybi-00
 /// connection first finishes its key exchange, in its task.
@@ -153,9 +153,12 @@ pub(crate) fn spawn(
     accepted: Accepted<Connection>,
     io: Transport,
     leftover: BytesMut,
-    tasks: Option<(&Arc<Registry>, Arc<StopSignal>)>,
+    tasks: Option<(&Arc<Registry>, StopSlot)>,
 ) {
-    let stop = tasks.as_ref().map(|(_, stop)| stop.clone());
+    let (registry, stop) = match tasks {
+        Some((registry, stop)) => (Some(registry), Some(stop)),
+        None => (None, None),
+    };
     let with_stop = move |mut ws: WebSocket| {
         if let Some(stop) = stop {
             ws.set_stop_signal(stop);
@@ -163,8 +166,8 @@ pub(crate) fn spawn(
         ws
     };
     match accepted.open(io, leftover) {
-        (Opening::Ready(ws), connection) => connection.spawn(with_stop(ws), tasks),
-        (opening, connection) => spawn_in(tasks, async move {
+        (Opening::Ready(ws), connection) => connection.spawn(with_stop(ws), registry),
+        (opening, connection) => spawn_in(registry, async move {
             match opening.finish().await {
                 Ok(ws) => connection.boxed(with_stop(ws)).await,
                 Err(e) => tracing::debug!("hybi-00 key3: {e}"),
@@ -196,24 +199,23 @@ pub(crate) fn answer_hyper(
             return response.map(Full::new);
         }
     };
-    let tasks = registry.map(|registry| (registry.clone(), Arc::new(StopSignal::default())));
     let task = {
-        let tasks = tasks.clone();
+        let registry = registry.cloned();
         async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
                     let (io, leftover) = io_from_upgraded(upgraded);
-                    let tasks = tasks
+                    let tasks = registry
                         .as_ref()
-                        .map(|(registry, stop)| (registry, stop.clone()));
+                        .map(|registry| (registry, registry.stop_slot()));
                     spawn(accepted, io, leftover, tasks);
                 }
                 Err(e) => tracing::debug!("upgrade failed: {e}"),
             }
         }
     };
-    match &tasks {
-        Some((registry, stop)) => registry.spawn(Some(stop.clone()), task),
+    match registry {
+        Some(registry) => registry.spawn(task),
         None => drop(tokio::spawn(task)),
     }
     response.map(|()| Full::new(Bytes::new()))

@@ -10,8 +10,6 @@
 //! stream (END_STREAM); a stream the peer resets ends its WebSocket with an error and
 //! leaves the connection's other streams alone.
 
-use std::sync::Arc;
-
 #[cfg(feature = "tls")]
 use bytes::BytesMut;
 use hyper::body::{Body, Incoming};
@@ -24,7 +22,7 @@ use tokio::io::AsyncReadExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::fallback::BoxError;
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 
 /// The start of HTTP/2's connection preface (RFC 9113 §3.4), which no HTTP/1 request
 /// starts with.
@@ -72,7 +70,7 @@ pub(crate) async fn serve<I, S, B>(
     service: S,
     max_header_size: usize,
     max_streams: u32,
-    stop: Arc<StopSignal>,
+    stop: StopSlot,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: HttpService<Incoming, ResBody = B>,

@@ -27,7 +27,7 @@ use super::registry::{Registry, ServerHandle};
 use super::settings::Settings;
 use crate::http1::request::{Head, read_head, wants_close};
 use crate::http1::response;
-use crate::stop::StopSignal;
+use crate::stop::StopSlot;
 use crate::transport::{Rewound, Transport};
 
 /// What every connection of one server shares: its settings, its endpoint and its
@@ -98,10 +98,8 @@ async fn accept_loop(listener: TcpListener, local_addr: SocketAddr, server: Arc<
             conn,
         });
         // `stop` ends the HTTP side too: idle keep-alive connections close at once.
-        let stop = Arc::new(StopSignal::default());
-        server
-            .registry
-            .spawn(Some(stop.clone()), serve_tcp(new, stop));
+        let stop = server.registry.stop_slot();
+        server.registry.spawn(serve_tcp(new, stop));
     }
 }
 
@@ -116,26 +114,18 @@ struct NewConn {
 /// Serve one accepted TCP connection. The handshake's state is boxed (the task cell holds
 /// a pointer to it); a WebSocket connection accepted here goes on in a task of its own
 /// (`endpoint::spawn`, tokio's smallest task), and this one ends.
-async fn serve_tcp(new: Box<NewConn>, stop: Arc<StopSignal>) {
+async fn serve_tcp(new: Box<NewConn>, stop: StopSlot) {
     Box::pin(handshake(new, stop)).await;
 }
 
 /// TLS first when the server has it, then the first request head: an upgrade is
 /// answered here and its connection spawned; anything else is served by hyper.
-async fn handshake(new: Box<NewConn>, stop: Arc<StopSignal>) {
+async fn handshake(new: Box<NewConn>, stop: StopSlot) {
     let NewConn { tcp, server, conn } = *new;
     let settings = &server.settings;
     let _ = tcp.set_nodelay(true);
     let mut started = tokio::time::Instant::now();
-    let stopped = || {
-        std::future::poll_fn(|cx| {
-            if stop.poll_stopped(cx) {
-                std::task::Poll::Ready(())
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-    };
+    let stopped = || stop.stopped();
     #[cfg(feature = "tls")]
     let mut io = match &settings.tls {
         Some(tls) => {
@@ -313,7 +303,7 @@ async fn serve_connection<I>(
     header_read_timeout: Duration,
     server: Arc<Server>,
     conn: ConnInfo,
-    stop: Arc<StopSignal>,
+    stop: StopSlot,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -336,7 +326,7 @@ async fn serve_connection<I>(
 
 /// Serve an HTTP/2 connection (`h2` by ALPN, or h2c): each extended CONNECT to the
 /// accept path, other requests to the fallback service.
-async fn serve_h2(io: Rewound, server: Arc<Server>, conn: ConnInfo, stop: Arc<StopSignal>) {
+async fn serve_h2(io: Rewound, server: Arc<Server>, conn: ConnInfo, stop: StopSlot) {
     let max_header_size = server.settings.max_header_size;
     let max_streams = server.settings.http2_max_streams;
     h2::serve(

@@ -11,7 +11,7 @@ use futures_util::FutureExt;
 use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 
-use crate::stop::StopSignal;
+use crate::stop::{StopSignal, StopSlot};
 
 /// The tasks a server spawned, so that `stop` can tell them to go and wait for them, and
 /// the signal that ends its accept loop.
@@ -23,21 +23,23 @@ pub(crate) struct Registry {
     empty: Notify,
     /// Notified once, by `stop`: the accept loop returns.
     stop_accepting: Notify,
+    /// Watched by every connection (a slot each): `stop` sets it.
+    stop: Arc<StopSignal>,
 }
 
 struct Task {
-    stop: Option<Arc<StopSignal>>,
     abort: Option<AbortHandle>,
 }
 
 impl Registry {
-    /// Spawn `fut` as one of the server's tasks; `stop` is how `stop` asks it to end.
-    pub(crate) fn spawn<F>(self: &Arc<Self>, stop: Option<Arc<StopSignal>>, fut: F)
+    /// Spawn `fut` as one of the server's tasks (it watches a [`stop_slot`](Self::stop_slot)
+    /// to know when to end).
+    pub(crate) fn spawn<F>(self: &Arc<Self>, fut: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, Task { stop, abort: None });
+        self.lock().insert(id, Task { abort: None });
         let guard = TaskGuard {
             registry: self.clone(),
             id,
@@ -51,6 +53,11 @@ impl Registry {
         }
     }
 
+    /// A slot in the server's stop signal, for one connection to watch.
+    pub(crate) fn stop_slot(&self) -> StopSlot {
+        self.stop.slot()
+    }
+
     /// Resolves once `stop` has been called: the accept loop's cue to return.
     pub(crate) async fn accepting_stopped(&self) {
         self.stop_accepting.notified().await;
@@ -61,11 +68,7 @@ impl Registry {
     }
 
     fn stop_all(&self) {
-        for task in self.lock().values() {
-            if let Some(stop) = &task.stop {
-                stop.stop();
-            }
-        }
+        self.stop.stop();
     }
 
     fn abort_all(&self) {

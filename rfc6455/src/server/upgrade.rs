@@ -159,8 +159,7 @@ pub(crate) fn websocket_from_upgraded(
         _ => None,
     };
     if let Some(tcp) = tcp {
-        info.local_addr = tcp.local_addr().ok();
-        info.peer_addr = tcp.peer_addr().ok();
+        info.set_addrs(tcp.local_addr().ok(), tcp.peer_addr().ok());
     }
     WebSocket::from_parts(io, Role::Server, Arc::new(config), leftover, info)
 }
