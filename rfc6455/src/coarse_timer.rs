@@ -281,27 +281,28 @@ mod tests {
         let start = Instant::now();
         let mut first = CoarseTimer::new(start + Duration::from_millis(1_050));
         let mut second = CoarseTimer::new(start + Duration::from_secs(3));
-        let waited = std::future::poll_fn(|cx| first.poll(cx));
-        timeout(Duration::from_secs(10), waited)
-            .await
-            .expect("fired");
-        let fired = start.elapsed();
+        let fired = fired_after(&mut first, start).await;
         assert!(
             fired >= Duration::from_millis(1_050) && fired <= Duration::from_millis(1_150),
             "fired after {fired:?}"
         );
         assert!(!second.is_elapsed());
         second.reset(start + Duration::from_secs(5));
-        let waited = std::future::poll_fn(|cx| second.poll(cx));
-        timeout(Duration::from_secs(10), waited)
-            .await
-            .expect("fired");
-        let fired = start.elapsed();
+        let fired = fired_after(&mut second, start).await;
         assert!(
             fired >= Duration::from_secs(5) && fired <= Duration::from_millis(5_100),
             "fired after {fired:?}"
         );
         assert!(first.is_elapsed() && second.is_elapsed());
+    }
+
+    /// Wait for `timer` to fire (10 s at most): the time since `start` when it did.
+    async fn fired_after(timer: &mut CoarseTimer, start: Instant) -> Duration {
+        let waited = std::future::poll_fn(|cx| timer.poll(cx));
+        timeout(Duration::from_secs(10), waited)
+            .await
+            .expect("fired");
+        start.elapsed()
     }
 
     /// A timer moved or dropped leaves no waker in the wheel: an ended task's memory is
