@@ -9,7 +9,10 @@
 //! Two tasks: one owns the subscriber connection (subscribe, unsubscribe, receive), one
 //! the publisher connection (what is waiting is sent as one pipeline per round trip). Each
 //! reconnects on its own with exponential backoff; the subscriber subscribes again to
-//! every topic the node still wants.
+//! every topic the node still wants. Either task reaching the broker ends the other's
+//! backoff, and a publish that arrives during the publisher's backoff while the
+//! subscriber is connected is tried at once: once the broker is back, publishing works
+//! again as soon as one connection has seen it, not after the rest of a backoff.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -21,7 +24,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use rfc6455_proto::{DataKind, Utf8Bytes};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::backplane::Backplane;
 use super::inbound::Inbound;
@@ -176,6 +179,8 @@ struct Counters {
     disconnects: AtomicU64,
     resubscribes: AtomicU64,
     subscribed: AtomicBool,
+    /// Woken when either task (re)connects: the broker is back, the other's backoff ends.
+    broker_back: Notify,
 }
 
 /// What the subscriber task is asked to do.
@@ -408,6 +413,7 @@ impl SubscriberTask {
                     }
                     first = false;
                     self.counters.subscribed.store(true, Relaxed);
+                    self.counters.broker_back.notify_waiters();
                     let ended = self.serve(sink, stream, &mut changes).await;
                     self.counters.subscribed.store(false, Relaxed);
                     match ended {
@@ -426,9 +432,13 @@ impl SubscriberTask {
             // Wait before trying again, keeping track of what is wanted meanwhile.
             let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
             tokio::pin!(sleep);
+            let counters = self.counters.clone();
+            let back = counters.broker_back.notified();
+            tokio::pin!(back);
             loop {
                 tokio::select! {
                     () = &mut sleep => break,
+                    () = &mut back => break,
                     change = changes.recv() => match change {
                         Some(change) => {
                             self.apply(change);
@@ -560,6 +570,7 @@ impl PublisherTask {
             match self.client.get_multiplexed_async_connection().await {
                 Ok(connection) => {
                     wait = self.options.reconnect_min;
+                    self.counters.broker_back.notify_waiters();
                     match self.serve(connection, &mut publishes, &mut batch).await {
                         Ended::Shutdown => return,
                         Ended::Lost(e) => {
@@ -571,16 +582,29 @@ impl PublisherTask {
                 Err(e) => {
                     self.counters.disconnects.fetch_add(1, Relaxed);
                     tracing::warn!("Redis backplane cannot reach the broker (publisher): {e}");
+                    // What a publish during the backoff was holding for this attempt.
+                    let held = batch.len() as u64;
+                    batch.clear();
+                    self.counters.publish_failed.fetch_add(held, Relaxed);
                 }
             }
-            // Until the next attempt, what is published is lost (and counted).
+            // Until the next attempt, what is published is lost (and counted), unless
+            // the subscriber shows the broker is back: then that message is held and
+            // the next attempt is made at once.
             let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
             tokio::pin!(sleep);
+            let back = self.counters.broker_back.notified();
+            tokio::pin!(back);
             let mut lost = 0u64;
             loop {
                 tokio::select! {
                     () = &mut sleep => break,
+                    () = &mut back => break,
                     publish = publishes.recv() => match publish {
+                        Some(publish) if self.counters.subscribed.load(Relaxed) => {
+                            batch.push(publish);
+                            break;
+                        }
                         Some(_) => lost += 1,
                         None => return,
                     },
@@ -604,7 +628,8 @@ impl PublisherTask {
         batch: &mut Vec<(String, Bytes)>,
     ) -> Ended {
         loop {
-            if publishes.recv_many(batch, 1024).await == 0 {
+            // A batch held over from the backoff goes first.
+            if batch.is_empty() && publishes.recv_many(batch, 1024).await == 0 {
                 return Ended::Shutdown;
             }
             let mut pipe = redis::pipe();
