@@ -19,7 +19,6 @@
 //! instead of allocating ([`take_output`], [`give_output`]).
 
 use std::cell::Cell;
-use std::thread::LocalKey;
 
 use bytes::BytesMut;
 
@@ -83,7 +82,7 @@ pub(crate) fn give(buf: BytesMut) {
     if buf.capacity() >= LARGE_MIN {
         park_large(buf);
     } else {
-        keep_larger(&SMALL, buf);
+        SMALL.with(|slot| keep_larger(slot, buf));
     }
 }
 
@@ -110,16 +109,18 @@ pub(crate) fn give_output(buf: BytesMut) {
     if !buf.is_empty() || buf.capacity() == 0 || buf.capacity() > OUTPUT_MAX {
         return;
     }
-    keep_larger(&OUTPUT, buf);
+    OUTPUT.with(|slot| keep_larger(slot, buf));
 }
 
-/// Put `buf` in `slot` unless the spare already there is larger.
-fn keep_larger(slot: &'static LocalKey<Cell<Option<BytesMut>>>, buf: BytesMut) {
-    let keep = match slot.take() {
-        Some(spare) if spare.capacity() > buf.capacity() => spare,
-        _ => buf,
-    };
-    slot.set(Some(keep));
+/// Put `buf` in `slot` unless the spare already there is larger. (The slot is passed
+/// resolved, not as its `LocalKey`: through a `&'static LocalKey` parameter the
+/// thread-local's accessor is an indirect call at every use.)
+#[inline]
+fn keep_larger(slot: &Cell<Option<BytesMut>>, buf: BytesMut) {
+    match slot.take() {
+        Some(spare) if spare.capacity() > buf.capacity() => slot.set(Some(spare)),
+        _ => slot.set(Some(buf)),
+    }
 }
 
 /// One of the thread's large buffers, empty, that nothing uses any more and that has

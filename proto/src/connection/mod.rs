@@ -257,14 +257,36 @@ impl Connection {
     }
 
     /// Report that the first `n` bytes of [`pending_output`](Self::pending_output) were
-    /// written.
+    /// written. Once all of it is written, the output buffer has its whole room again for
+    /// the next sends.
+    ///
+    /// ```
+    /// let mut conn = rfc6455_proto::Connection::server(Default::default());
+    /// conn.swap_output_buffer(bytes::BytesMut::with_capacity(4096));
+    /// conn.send_text("hello").unwrap();
+    /// conn.consume_output(7);
+    /// assert_eq!(conn.output_capacity(), 4096, "all written: the whole room is back");
+    /// conn.send_text("hello").unwrap();
+    /// conn.consume_output(2); // the frame header
+    /// assert_eq!(conn.pending_output(), b"hello");
+    /// conn.consume_output(5);
+    /// assert!(!conn.has_output());
+    /// // Until a send reclaims it, the room behind a partial write is gone.
+    /// assert_eq!(conn.output_capacity(), 4096 - 2);
+    /// ```
     ///
     /// # Panics
     /// If `n` exceeds the pending length (a caller bug, never caused by the peer).
     pub fn consume_output(&mut self, n: usize) {
         // `advance`, not `split_to`: the written bytes need no handle of their own, and
         // splitting would turn the buffer into a shared one (an allocation per write).
-        bytes::Buf::advance(&mut self.out, n);
+        // All of it written (the usual case): `clear` keeps the buffer's start where it
+        // is, so the next send needs no reclaim of the room advancing would leave behind.
+        if n == self.out.len() {
+            self.out.clear();
+        } else {
+            bytes::Buf::advance(&mut self.out, n);
+        }
         self.pong_written(n);
         if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
             // Give back a buffer that a large message grew, so idle connections stay small.
