@@ -101,7 +101,7 @@ impl Connection {
                         codec.encode_close(&mut self.out);
                     }
                     self.peer_closed_first = Some(first);
-                    self.peer_close = Some(CloseFrame::new(CloseCode::NO_STATUS, ""));
+                    self.peer_close = Some(Box::new(CloseFrame::new(CloseCode::NO_STATUS, "")));
                     self.close = CloseState::Closed;
                     return Ok(Some(Event::Close(None)));
                 }

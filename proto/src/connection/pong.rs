@@ -31,7 +31,11 @@ impl Connection {
     /// Queue the pong that answers a ping carrying `payload`: after the run of unwritten
     /// pongs at the end of the output, or in place of its last one when the run is full.
     pub(super) fn queue_pong(&mut self, payload: &Bytes) {
-        let run = self.owed_pong.filter(|run| run.end == self.out.len());
+        let run = self
+            .owed_pong
+            .as_deref()
+            .copied()
+            .filter(|run| run.end == self.out.len());
         let (start, count) = match run {
             Some(run) if run.count >= MAX_OWED_PONGS => {
                 // Nothing was queued after it (the output only grows at its end), and
@@ -44,34 +48,44 @@ impl Connection {
         };
         let last = self.out.len();
         self.write_frame(OpCode::Pong, true, payload);
-        self.owed_pong = Some(OwedPongs {
+        let run = OwedPongs {
             start,
             last,
             end: self.out.len(),
             count,
-        });
+        };
+        match &mut self.owed_pong {
+            Some(owed) => **owed = run,
+            None => self.owed_pong = Some(Box::new(run)),
+        }
     }
 
     /// `n` bytes of output were written: keep the run's place (only its last pong stays
     /// replaceable once the run has begun to leave), or forget it once its last pong has.
     pub(super) fn pong_written(&mut self, n: usize) {
-        self.owed_pong = match self.owed_pong {
-            Some(run) if run.start >= n => Some(OwedPongs {
+        let Some(run) = self.owed_pong.as_deref_mut() else {
+            return;
+        };
+        *run = match *run {
+            run if run.start >= n => OwedPongs {
                 start: run.start - n,
                 last: run.last - n,
                 end: run.end - n,
                 count: run.count,
-            }),
+            },
             // The run has begun to leave but its last pong has not: that pong stays
             // replaceable, and the run keeps its count, so that the pongs owed, written or
             // not, stay within the bound.
-            Some(run) if run.last >= n => Some(OwedPongs {
+            run if run.last >= n => OwedPongs {
                 start: run.last - n,
                 last: run.last - n,
                 end: run.end - n,
                 count: run.count,
-            }),
-            _ => None,
+            },
+            _ => {
+                self.owed_pong = None;
+                return;
+            }
         };
     }
 }

@@ -469,11 +469,10 @@ impl Connection {
                     }
                 }
                 self.peer_closed_first = Some(first);
-                self.peer_close = Some(
-                    frame
-                        .clone()
-                        .unwrap_or_else(|| CloseFrame::new(CloseCode::NO_STATUS, "")),
-                );
+                self.peer_close =
+                    Some(Box::new(frame.clone().unwrap_or_else(|| {
+                        CloseFrame::new(CloseCode::NO_STATUS, "")
+                    })));
                 self.close = CloseState::Closed;
                 self.end_message();
                 Ok(Step::Event(Event::Close(frame)))
