@@ -25,7 +25,7 @@ use super::h2;
 use super::options::ServerOptions;
 use super::registry::{Registry, ServerHandle};
 use super::settings::Settings;
-use crate::http1::request::{Head, read_head, wants_close};
+use crate::http1::request::{self, Head, read_head, wants_close};
 use crate::http1::response;
 use crate::stop::StopSlot;
 use crate::transport::{Rewound, Transport};
@@ -204,10 +204,13 @@ async fn handshake(new: Box<NewConn>, stop: StopSlot) {
         }
         () = stopped() => return,
     };
-    if let Head::Upgrade(request, len) = head {
+    if let Head::Upgrade(mut request, len) = head {
         let close = wants_close(&request);
         let rest = buf.split_off(len);
-        let refusal = match negotiate(&request, settings, &conn, |hs| server.endpoint.open(hs)) {
+        let negotiated = negotiate(&request, settings, &conn, |hs| server.endpoint.open(hs));
+        request::recycle(std::mem::take(request.headers_mut()));
+        drop(request);
+        let refusal = match negotiated {
             Ok((response, accepted)) => {
                 if let Err(e) = response::write(&mut io, &response, None, false).await {
                     tracing::debug!("101 to {:?} not sent: {e}", conn.peer_addr);

@@ -12,7 +12,7 @@ use super::hook::{Handshake, Rejection};
 use super::options::ServerOptions;
 use super::settings::Settings;
 use crate::error::Error;
-use crate::http1::request::{Head, is_plain_request, read_head};
+use crate::http1::request::{self, Head, is_plain_request, read_head};
 use crate::http1::response;
 use crate::socket::WebSocket;
 
@@ -158,7 +158,7 @@ where
         Ok(Err(e)) => return Err(e.into()),
         Err(_) => return Err(Error::timeout("the request head")),
     };
-    let (request, len) = match head {
+    let (mut request, len) = match head {
         Head::Upgrade(request, len) => (request, len),
         Head::Other => {
             // Not a request this reader takes for an upgrade: plain HTTP (426, as the
@@ -188,7 +188,10 @@ where
     };
     let rest = buf.split_off(len);
     let conn = ConnInfo::default();
-    let (response, accepted) = match negotiate(&request, &settings, &conn, hook) {
+    let negotiated = negotiate(&request, &settings, &conn, hook);
+    request::recycle(std::mem::take(request.headers_mut()));
+    drop(request);
+    let (response, accepted) = match negotiated {
         Ok(accepted) => accepted,
         Err(refusal) => {
             let (error, response) = refusal.into_parts();
