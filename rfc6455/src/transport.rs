@@ -110,12 +110,26 @@ impl AsyncWrite for Transport {
         }
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        delegate!(self, io => io.poll_flush(cx))
+        match self.get_mut() {
+            // Nothing to flush: a TCP stream buffers nothing of its own. Answered here, so
+            // the common case costs no call.
+            Self::Tcp(_) => Poll::Ready(Ok(())),
+            other => Pin::new(other).poll_flush_buffered(cx),
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         delegate!(self, io => io.poll_shutdown(cx))
+    }
+}
+
+impl Transport {
+    /// `poll_flush` for the streams that buffer (TLS, HTTP/2, hyper's upgraded ones).
+    #[inline(never)]
+    fn poll_flush_buffered(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        delegate!(self, io => io.poll_flush(cx))
     }
 }
 
