@@ -10,9 +10,9 @@
 //! the publisher connection (what is waiting is sent as one pipeline per round trip). Each
 //! reconnects on its own with exponential backoff; the subscriber subscribes again to
 //! every topic the node still wants. Either task reaching the broker ends the other's
-//! backoff, and a publish that arrives during the publisher's backoff while the
-//! subscriber is connected is tried at once: once the broker is back, publishing works
-//! again as soon as one connection has seen it, not after the rest of a backoff.
+//! backoff: once the broker is back, both connections are made again as soon as one of
+//! them has seen it, not after the rest of a backoff (up to `reconnect_max`) during
+//! which publishes would still be dropped.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -179,8 +179,20 @@ struct Counters {
     disconnects: AtomicU64,
     resubscribes: AtomicU64,
     subscribed: AtomicBool,
-    /// Woken when either task (re)connects: the broker is back, the other's backoff ends.
+    /// Connections made by either task so far.
+    connects: AtomicU64,
+    /// Woken at each of them: the broker is back, the other task's backoff ends.
     broker_back: Notify,
+}
+
+impl Counters {
+    /// A task connected: count it and wake the other task if it waits in a backoff.
+    /// Returns the count including this connection.
+    fn connected(&self) -> u64 {
+        let count = self.connects.fetch_add(1, Relaxed) + 1;
+        self.broker_back.notify_waiters();
+        count
+    }
 }
 
 /// What the subscriber task is asked to do.
@@ -398,10 +410,14 @@ impl SubscriberTask {
     async fn run(mut self, mut changes: mpsc::UnboundedReceiver<Change>) {
         let mut wait = self.options.reconnect_min;
         let mut first = true;
+        let counters = self.counters.clone();
         loop {
+            // The connections counted when this attempt began (or this task's own last).
+            let mut seen = counters.connects.load(Relaxed);
             match self.connect().await {
                 Ok((sink, stream)) => {
                     wait = self.options.reconnect_min;
+                    seen = counters.connected();
                     if first {
                         tracing::info!(topics = self.wanted.len(), "Redis backplane subscribed");
                     } else {
@@ -413,7 +429,6 @@ impl SubscriberTask {
                     }
                     first = false;
                     self.counters.subscribed.store(true, Relaxed);
-                    self.counters.broker_back.notify_waiters();
                     let ended = self.serve(sink, stream, &mut changes).await;
                     self.counters.subscribed.store(false, Relaxed);
                     match ended {
@@ -429,12 +444,16 @@ impl SubscriberTask {
                     tracing::warn!("Redis backplane cannot reach the broker (subscriber): {e}");
                 }
             }
-            // Wait before trying again, keeping track of what is wanted meanwhile.
-            let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
-            tokio::pin!(sleep);
-            let counters = self.counters.clone();
+            // Wait before trying again, keeping track of what is wanted meanwhile; not if
+            // the publisher has connected since (the broker is back).
             let back = counters.broker_back.notified();
             tokio::pin!(back);
+            back.as_mut().enable();
+            if counters.connects.load(Relaxed) != seen {
+                continue;
+            }
+            let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
+            tokio::pin!(sleep);
             loop {
                 tokio::select! {
                     () = &mut sleep => break,
@@ -566,11 +585,14 @@ impl PublisherTask {
     async fn run(self, mut publishes: mpsc::Receiver<(String, Bytes)>) {
         let mut wait = self.options.reconnect_min;
         let mut batch = Vec::new();
+        let counters = self.counters.clone();
         loop {
+            // The connections counted when this attempt began (or this task's own last).
+            let mut seen = counters.connects.load(Relaxed);
             match self.client.get_multiplexed_async_connection().await {
                 Ok(connection) => {
                     wait = self.options.reconnect_min;
-                    self.counters.broker_back.notify_waiters();
+                    seen = counters.connected();
                     match self.serve(connection, &mut publishes, &mut batch).await {
                         Ended::Shutdown => return,
                         Ended::Lost(e) => {
@@ -582,29 +604,24 @@ impl PublisherTask {
                 Err(e) => {
                     self.counters.disconnects.fetch_add(1, Relaxed);
                     tracing::warn!("Redis backplane cannot reach the broker (publisher): {e}");
-                    // What a publish during the backoff was holding for this attempt.
-                    let held = batch.len() as u64;
-                    batch.clear();
-                    self.counters.publish_failed.fetch_add(held, Relaxed);
                 }
             }
-            // Until the next attempt, what is published is lost (and counted), unless
-            // the subscriber shows the broker is back: then that message is held and
-            // the next attempt is made at once.
+            // Until the next attempt, what is published is lost (and counted); no wait if
+            // the subscriber has connected since (the broker is back).
+            let back = counters.broker_back.notified();
+            tokio::pin!(back);
+            back.as_mut().enable();
+            if counters.connects.load(Relaxed) != seen {
+                continue;
+            }
             let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
             tokio::pin!(sleep);
-            let back = self.counters.broker_back.notified();
-            tokio::pin!(back);
             let mut lost = 0u64;
             loop {
                 tokio::select! {
                     () = &mut sleep => break,
                     () = &mut back => break,
                     publish = publishes.recv() => match publish {
-                        Some(publish) if self.counters.subscribed.load(Relaxed) => {
-                            batch.push(publish);
-                            break;
-                        }
                         Some(_) => lost += 1,
                         None => return,
                     },
@@ -628,8 +645,7 @@ impl PublisherTask {
         batch: &mut Vec<(String, Bytes)>,
     ) -> Ended {
         loop {
-            // A batch held over from the backoff goes first.
-            if batch.is_empty() && publishes.recv_many(batch, 1024).await == 0 {
+            if publishes.recv_many(batch, 1024).await == 0 {
                 return Ended::Shutdown;
             }
             let mut pipe = redis::pipe();
