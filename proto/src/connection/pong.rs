@@ -17,11 +17,10 @@ use crate::frame::OpCode;
 /// by the answer to the newest ping.
 pub(crate) const MAX_OWED_PONGS: usize = 16;
 
-/// The run of unwritten pongs at the end of the output: where it starts, where its last
-/// pong starts, where it ends, and how many pongs it holds.
+/// The run of unwritten pongs at the end of the output: where its last pong starts, where
+/// it ends, and how many pongs it holds.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct OwedPongs {
-    start: usize,
     last: usize,
     end: usize,
     count: usize,
@@ -36,20 +35,19 @@ impl Connection {
             .as_deref()
             .copied()
             .filter(|run| run.end == self.out.len());
-        let (start, count) = match run {
+        let count = match run {
             Some(run) if run.count >= MAX_OWED_PONGS => {
                 // Nothing was queued after it (the output only grows at its end), and
                 // `consume_output` forgets the run once its last pong has begun to leave.
                 self.out.truncate(run.last);
-                (run.start, run.count)
+                run.count
             }
-            Some(run) => (run.start, run.count + 1),
-            None => (self.out.len(), 1),
+            Some(run) => run.count + 1,
+            None => 1,
         };
         let last = self.out.len();
         self.write_frame(OpCode::Pong, true, payload);
         let run = OwedPongs {
-            start,
             last,
             end: self.out.len(),
             count,
@@ -66,26 +64,15 @@ impl Connection {
         let Some(run) = self.owed_pong.as_deref_mut() else {
             return;
         };
-        *run = match *run {
-            run if run.start >= n => OwedPongs {
-                start: run.start - n,
-                last: run.last - n,
-                end: run.end - n,
-                count: run.count,
-            },
-            // The run has begun to leave but its last pong has not: that pong stays
-            // replaceable, and the run keeps its count, so that the pongs owed, written or
-            // not, stay within the bound.
-            run if run.last >= n => OwedPongs {
-                start: run.last - n,
-                last: run.last - n,
-                end: run.end - n,
-                count: run.count,
-            },
-            _ => {
-                self.owed_pong = None;
-                return;
-            }
-        };
+        if run.last < n {
+            // Its last pong has begun to leave: nothing owed is replaceable any more.
+            self.owed_pong = None;
+            return;
+        }
+        // The run may have begun to leave, but its last pong has not: that pong stays
+        // replaceable, and the run keeps its count, so that the pongs owed, written or
+        // not, stay within the bound.
+        run.last -= n;
+        run.end -= n;
     }
 }
