@@ -204,12 +204,11 @@ async fn handshake(new: Box<NewConn>, stop: StopSlot) {
         }
         () = stopped() => return,
     };
-    if let Head::Upgrade(mut request, len) = head {
+    if let Head::Upgrade(request, len) = head {
         let close = wants_close(&request);
         let rest = buf.split_off(len);
         let negotiated = negotiate(&request, settings, &conn, |hs| server.endpoint.open(hs));
-        request::recycle(std::mem::take(request.headers_mut()));
-        drop(request);
+        request::recycle(request);
         let refusal = match negotiated {
             Ok((response, accepted)) => {
                 if let Err(e) = response::write(&mut io, &response, None, false).await {

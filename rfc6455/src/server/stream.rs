@@ -158,7 +158,7 @@ where
         Ok(Err(e)) => return Err(e.into()),
         Err(_) => return Err(Error::timeout("the request head")),
     };
-    let (mut request, len) = match head {
+    let (request, len) = match head {
         Head::Upgrade(request, len) => (request, len),
         Head::Other => {
             // Not a request this reader takes for an upgrade: plain HTTP (426, as the
@@ -189,8 +189,7 @@ where
     let rest = buf.split_off(len);
     let conn = ConnInfo::default();
     let negotiated = negotiate(&request, &settings, &conn, hook);
-    request::recycle(std::mem::take(request.headers_mut()));
-    drop(request);
+    request::recycle(request);
     let (response, accepted) = match negotiated {
         Ok(accepted) => accepted,
         Err(refusal) => {
