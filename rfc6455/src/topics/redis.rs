@@ -15,6 +15,7 @@
 //! which publishes would still be dropped.
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use rfc6455_proto::{DataKind, Utf8Bytes};
+use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, mpsc};
 
 use super::backplane::Backplane;
@@ -192,6 +194,14 @@ impl Counters {
         let count = self.connects.fetch_add(1, Relaxed) + 1;
         self.broker_back.notify_waiters();
         count
+    }
+
+    /// Whether the other task has connected since this one's count `seen`. `back` (a
+    /// wait for the next connection) is enabled first, so a connection made just after
+    /// this check still wakes it.
+    fn back_since(&self, seen: u64, back: Pin<&mut Notified<'_>>) -> bool {
+        back.enable();
+        self.connects.load(Relaxed) != seen
     }
 }
 
@@ -448,8 +458,7 @@ impl SubscriberTask {
             // the publisher has connected since (the broker is back).
             let back = counters.broker_back.notified();
             tokio::pin!(back);
-            back.as_mut().enable();
-            if counters.connects.load(Relaxed) != seen {
+            if counters.back_since(seen, back.as_mut()) {
                 continue;
             }
             let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
@@ -610,8 +619,7 @@ impl PublisherTask {
             // the subscriber has connected since (the broker is back).
             let back = counters.broker_back.notified();
             tokio::pin!(back);
-            back.as_mut().enable();
-            if counters.connects.load(Relaxed) != seen {
+            if counters.back_since(seen, back.as_mut()) {
                 continue;
             }
             let sleep = tokio::time::sleep(backoff(&mut wait, &self.options));
