@@ -31,11 +31,11 @@ pub struct HandshakeInfo {
     /// local and peer addresses (see [`put_addr`]): one allocation.
     heads: Box<[u8]>,
     /// Where the response's lines, the subprotocol, the URL and the addresses start in
-    /// `heads`.
-    response_at: usize,
-    subprotocol_at: usize,
-    url_at: usize,
-    addrs_at: usize,
+    /// `heads` (which [`record`](Self::record) keeps under 4 GiB).
+    response_at: u32,
+    subprotocol_at: u32,
+    url_at: u32,
+    addrs_at: u32,
     /// Whether there is a subprotocol, a URL (either may be empty).
     has_subprotocol: bool,
     has_url: bool,
@@ -71,12 +71,13 @@ impl Default for HandshakeInfo {
         let mut heads = line.to_vec();
         put_addr(&mut heads, None);
         put_addr(&mut heads, None);
+        let at = line.len() as u32;
         Self {
             heads: heads.into_boxed_slice(),
-            response_at: line.len(),
-            subprotocol_at: line.len(),
-            url_at: line.len(),
-            addrs_at: line.len(),
+            response_at: at,
+            subprotocol_at: at,
+            url_at: at,
+            addrs_at: at,
             has_subprotocol: false,
             has_url: false,
             rebuilt_response: false,
@@ -182,6 +183,13 @@ fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// The size of `headers` as `name:value` lines.
+/// Where the next part of `heads` starts. The request line, the subprotocol and the URL
+/// come from heads that the HTTP parsers bound far below 2 GiB, and [`HandshakeInfo::record`]
+/// keeps headers only under 2 GiB together.
+fn offset(heads: &[u8]) -> u32 {
+    u32::try_from(heads.len()).unwrap_or(u32::MAX)
+}
+
 fn headers_len(headers: &http::HeaderMap) -> usize {
     headers
         .iter()
@@ -240,6 +248,10 @@ impl HandshakeInfo {
             _ => request.uri().to_string(),
         };
         let line = format!("{} {} {:?}\n", request.method(), target, request.version());
+        // Headers that would take the heads past 4 GiB (which only a hook that adds them
+        // could make) are not kept: the offsets into the heads are 32 bits.
+        let keep_headers = keep_headers
+            && headers_len(request.headers()) + headers_len(response) < (u32::MAX / 2) as usize;
         let (request_headers, response) = if keep_headers {
             (request.headers(), response)
         } else {
@@ -257,13 +269,13 @@ impl HandshakeInfo {
         let mut heads = Vec::with_capacity(size);
         heads.extend_from_slice(line.as_bytes());
         write_headers(&mut heads, request_headers);
-        let response_at = heads.len();
+        let response_at = offset(&heads);
         write_headers(&mut heads, response);
-        let subprotocol_at = heads.len();
+        let subprotocol_at = offset(&heads);
         heads.extend_from_slice(subprotocol.as_bytes());
-        let url_at = heads.len();
+        let url_at = offset(&heads);
         heads.extend_from_slice(url.as_bytes());
-        let addrs_at = heads.len();
+        let addrs_at = offset(&heads);
         put_addr(&mut heads, extra.local_addr);
         put_addr(&mut heads, extra.peer_addr);
         debug_assert_eq!(heads.len(), size);
@@ -290,9 +302,10 @@ impl HandshakeInfo {
         local_addr: Option<SocketAddr>,
         peer_addr: Option<SocketAddr>,
     ) {
-        let size = self.addrs_at + addr_len(local_addr) + addr_len(peer_addr);
+        let addrs_at = self.addrs_at as usize;
+        let size = addrs_at + addr_len(local_addr) + addr_len(peer_addr);
         let mut heads = Vec::with_capacity(size);
-        heads.extend_from_slice(&self.heads[..self.addrs_at]);
+        heads.extend_from_slice(&self.heads[..addrs_at]);
         put_addr(&mut heads, local_addr);
         put_addr(&mut heads, peer_addr);
         self.heads = heads.into_boxed_slice();
@@ -300,7 +313,7 @@ impl HandshakeInfo {
 
     /// The local and peer addresses.
     fn addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
-        let (local, rest) = get_addr(&self.heads[self.addrs_at..]);
+        let (local, rest) = get_addr(&self.heads[self.addrs_at as usize..]);
         (local, get_addr(rest).0)
     }
 
@@ -339,7 +352,7 @@ impl HandshakeInfo {
 
     /// The request line, and the header lines after it.
     fn request_line_bytes(&self) -> (&[u8], &[u8]) {
-        let request = &self.heads[..self.response_at];
+        let request = &self.heads[..self.response_at as usize];
         match request.iter().position(|&b| b == b'\n') {
             Some(end) => (&request[..end], &request[end + 1..]),
             None => (request, &[]),
@@ -347,7 +360,7 @@ impl HandshakeInfo {
     }
 
     fn response_lines(&self) -> &[u8] {
-        &self.heads[self.response_at..self.subprotocol_at]
+        &self.heads[self.response_at as usize..self.subprotocol_at as usize]
     }
 
     fn header_lines(&self) -> &[u8] {
@@ -488,7 +501,7 @@ impl HandshakeInfo {
     /// assert_eq!(rfc6455::HandshakeInfo::default().subprotocol(), None);
     /// ```
     pub fn subprotocol(&self) -> Option<&str> {
-        let bytes = &self.heads[self.subprotocol_at..self.url_at];
+        let bytes = &self.heads[self.subprotocol_at as usize..self.url_at as usize];
         self.has_subprotocol
             .then(|| std::str::from_utf8(bytes).unwrap_or_default())
     }
@@ -524,7 +537,7 @@ impl HandshakeInfo {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> Option<&str> {
-        let bytes = &self.heads[self.url_at..self.addrs_at];
+        let bytes = &self.heads[self.url_at as usize..self.addrs_at as usize];
         self.has_url
             .then(|| std::str::from_utf8(bytes).unwrap_or_default())
     }
@@ -631,7 +644,10 @@ mod tests {
         assert_eq!((info.path(), info.query()), ("/chat", Some("room=1")));
         assert!(info.headers().is_empty() && info.response_headers().is_empty());
         assert_eq!(info.host_and_port(), None);
-        assert_eq!(info.response_at, "GET /chat?room=1 HTTP/1.1\n".len());
+        assert_eq!(
+            info.response_at as usize,
+            "GET /chat?room=1 HTTP/1.1\n".len()
+        );
         assert_eq!(info.addrs_at, info.response_at);
     }
 
