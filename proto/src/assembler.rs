@@ -22,7 +22,9 @@ use crate::utf8::Utf8Bytes;
 /// ```
 #[derive(Debug, Default)]
 pub struct Assembler {
-    buf: BytesMut,
+    /// The fragments so far, boxed: a connection that never receives a fragmented message
+    /// (most) holds 8 bytes for it, not 32.
+    buf: Option<Box<BytesMut>>,
 }
 
 impl Assembler {
@@ -37,22 +39,23 @@ impl Assembler {
         first: bool,
         fin: bool,
     ) -> Option<Message> {
-        if first {
-            self.buf.clear();
+        if first && let Some(buf) = &mut self.buf {
+            buf.clear();
         }
         let whole = if first && fin {
             payload
         } else {
-            if self.buf.is_empty() && self.buf.capacity() < payload.len() {
-                self.buf.reserve(payload.len());
+            let buf = self.buf.get_or_insert_default();
+            if buf.is_empty() && buf.capacity() < payload.len() {
+                buf.reserve(payload.len());
             }
-            self.buf.extend_from_slice(&payload);
+            buf.extend_from_slice(&payload);
             if !fin {
                 return None;
             }
-            let whole = self.buf.split().freeze();
-            if self.buf.capacity() > 64 * 1024 {
-                self.buf = BytesMut::new();
+            let whole = buf.split().freeze();
+            if buf.capacity() > 64 * 1024 {
+                self.buf = None;
             }
             whole
         };
@@ -64,6 +67,43 @@ impl Assembler {
 
     /// Whether part of a message is held.
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.buf.as_ref().is_none_or(|buf| buf.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::Assembler;
+    use crate::message::{DataKind, Message};
+
+    fn push(asm: &mut Assembler, data: &'static [u8], first: bool, fin: bool) -> Option<Message> {
+        asm.push(DataKind::Binary, Bytes::from_static(data), first, fin)
+    }
+
+    /// A message's first chunk starts it afresh: what an unfinished one left is dropped,
+    /// and the room it took is used again.
+    #[test]
+    fn a_first_chunk_starts_a_new_message() {
+        let mut asm = Assembler::default();
+        assert!(asm.is_empty());
+        assert_eq!(push(&mut asm, b"stale", true, false), None);
+        assert!(!asm.is_empty());
+        assert_eq!(push(&mut asm, b"ab", true, false), None);
+        let whole = push(&mut asm, b"cd", false, true);
+        assert_eq!(whole, Some(Message::binary(&b"abcd"[..])));
+        assert!(asm.is_empty());
+        // A one-chunk message passes through, whatever was held.
+        assert_eq!(push(&mut asm, b"x", true, false), None);
+        assert_eq!(
+            push(&mut asm, b"whole", true, true),
+            Some(Message::binary(&b"whole"[..]))
+        );
+        assert_eq!(
+            push(&mut asm, b"!", false, true),
+            Some(Message::binary(&b"!"[..])),
+            "the one-chunk message dropped what was held"
+        );
     }
 }
