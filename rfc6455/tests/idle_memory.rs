@@ -27,8 +27,8 @@ const CONNECTIONS: usize = 10_000;
 
 /// Resident memory per idle server connection may not exceed this (bytes): with the
 /// default configuration, and with `keep_headers(false)`.
-const BOUND: usize = 2368;
-const BOUND_LEAN: usize = 1856;
+const BOUND: usize = 2048;
+const BOUND_LEAN: usize = 1600;
 
 /// Set (to `address count`) in the child process that plays the clients.
 const CLIENTS_ENV: &str = "RFC6455_IDLE_CLIENTS";
