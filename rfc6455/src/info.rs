@@ -182,14 +182,14 @@ fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
     head.split(|&b| b == b'\n').filter(|line| !line.is_empty())
 }
 
-/// The size of `headers` as `name:value` lines.
 /// Where the next part of `heads` starts. The request line, the subprotocol and the URL
 /// come from heads that the HTTP parsers bound far below 2 GiB, and [`HandshakeInfo::record`]
-/// keeps headers only under 2 GiB together.
+/// keeps headers only under 2 GiB together, so the length fits in 32 bits.
 fn offset(heads: &[u8]) -> u32 {
     u32::try_from(heads.len()).unwrap_or(u32::MAX)
 }
 
+/// The size of `headers` as `name:value` lines.
 fn headers_len(headers: &http::HeaderMap) -> usize {
     headers
         .iter()
@@ -248,8 +248,8 @@ impl HandshakeInfo {
             _ => request.uri().to_string(),
         };
         let line = format!("{} {} {:?}\n", request.method(), target, request.version());
-        // Headers that would take the heads past 4 GiB (which only a hook that adds them
-        // could make) are not kept: the offsets into the heads are 32 bits.
+        // The offsets into the heads are 32 bits: headers of 2 GiB or more together (which
+        // only a hook that adds them could make) are not kept.
         let keep_headers = keep_headers
             && headers_len(request.headers()) + headers_len(response) < (u32::MAX / 2) as usize;
         let (request_headers, response) = if keep_headers {
