@@ -250,9 +250,10 @@ impl HandshakeInfo {
         let line = format!("{} {} {:?}\n", request.method(), target, request.version());
         // The offsets into the heads are 32 bits: headers of 2 GiB or more together (which
         // only a hook that adds them could make) are not kept.
-        let keep_headers = keep_headers
-            && headers_len(request.headers()) + headers_len(response) < (u32::MAX / 2) as usize;
-        let (request_headers, response) = if keep_headers {
+        let kept = keep_headers
+            .then(|| headers_len(request.headers()) + headers_len(response))
+            .filter(|&len| len < (u32::MAX / 2) as usize);
+        let (request_headers, response) = if kept.is_some() {
             (request.headers(), response)
         } else {
             (&http::HeaderMap::new(), &http::HeaderMap::new())
@@ -260,8 +261,7 @@ impl HandshakeInfo {
         let subprotocol = extra.subprotocol.unwrap_or_default();
         let url = extra.url.unwrap_or_default();
         let size = line.len()
-            + headers_len(request_headers)
-            + headers_len(response)
+            + kept.unwrap_or(0)
             + subprotocol.len()
             + url.len()
             + addr_len(extra.local_addr)
@@ -287,7 +287,7 @@ impl HandshakeInfo {
             addrs_at,
             has_subprotocol: extra.subprotocol.is_some(),
             has_url: extra.url.is_some(),
-            rebuilt_response: rebuilt && keep_headers,
+            rebuilt_response: rebuilt && kept.is_some(),
             parsed: OnceLock::new(),
             secure: false,
             deflate: None,

@@ -593,7 +593,6 @@ struct PublisherTask {
 impl PublisherTask {
     async fn run(self, mut publishes: mpsc::Receiver<(String, Bytes)>) {
         let mut wait = self.options.reconnect_min;
-        let mut batch = Vec::new();
         let counters = self.counters.clone();
         loop {
             // The connections counted when this attempt began (or this task's own last).
@@ -602,7 +601,7 @@ impl PublisherTask {
                 Ok(connection) => {
                     wait = self.options.reconnect_min;
                     seen = counters.connected();
-                    match self.serve(connection, &mut publishes, &mut batch).await {
+                    match self.serve(connection, &mut publishes).await {
                         Ended::Shutdown => return,
                         Ended::Lost(e) => {
                             self.counters.disconnects.fetch_add(1, Relaxed);
@@ -650,10 +649,10 @@ impl PublisherTask {
         &self,
         mut connection: MultiplexedConnection,
         publishes: &mut mpsc::Receiver<(String, Bytes)>,
-        batch: &mut Vec<(String, Bytes)>,
     ) -> Ended {
+        let mut batch = Vec::new();
         loop {
-            if publishes.recv_many(batch, 1024).await == 0 {
+            if publishes.recv_many(&mut batch, 1024).await == 0 {
                 return Ended::Shutdown;
             }
             let mut pipe = redis::pipe();
